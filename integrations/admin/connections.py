@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from integrations.models import Connection, SyncSchedule
+
+from .secrets import secret_state
+
+
+class SyncScheduleInline(admin.TabularInline):
+    model = SyncSchedule
+    extra = 0
+    fields = ["stream", "enabled", "interval_seconds", "next_run_at", "last_run_at", "last_outcome"]
+    readonly_fields = ["last_run_at", "last_outcome"]
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "retailer", "provider", "external_account_id", "status", "token_expires_at",
+                    "last_successful_sync_at", "problem"]
+    list_filter = ["provider", "status", "retailer", "auth_mode"]
+    search_fields = ["external_account_id", "display_name", "retailer__name"]
+    list_select_related = ["retailer"]
+    access_token_state = secret_state("access_token", "access token")
+    refresh_token_state = secret_state("refresh_token", "refresh token")
+    private_key_state = secret_state("private_key", "private key")
+    readonly_fields = ["access_token_state", "refresh_token_state", "private_key_state", "token_expires_at",
+                       "refresh_token_expires_at", "last_refresh_at", "last_refresh_error", "refresh_failures",
+                       "connected_at", "disconnected_at", "last_successful_sync_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["retailer", "provider", "external_account_id", "display_name", "status", "problem"]}),
+        ("Credentials", {"fields": ["auth_mode", "scopes", "access_token_state", "refresh_token_state",
+                                    "token_expires_at", "refresh_token_expires_at", "last_refresh_at",
+                                    "last_refresh_error", "refresh_failures", "certificate_id",
+                                    "private_key_state"]}),
+        ("Settings", {"fields": ["settings"]}),
+        ("History", {"fields": ["connected_at", "disconnected_at", "last_successful_sync_at", "created_at",
+                                "updated_at"]}),
+    ]
+    inlines = [SyncScheduleInline]

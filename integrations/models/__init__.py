@@ -1,0 +1,15 @@
+from .calllog import ApiCallLog
+from .connection import Connection
+from .oauth import OAuthSession
+from .sync import SyncCursor, SyncRun, SyncSchedule
+from .webhooks import WebhookEvent
+
+__all__ = [
+    "ApiCallLog",
+    "Connection",
+    "OAuthSession",
+    "SyncCursor",
+    "SyncRun",
+    "SyncSchedule",
+    "WebhookEvent",
+]

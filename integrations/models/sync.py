@@ -1,0 +1,85 @@
+from django.db import models
+
+from .connection import Connection
+
+
+class SyncCursor(models.Model):
+    """Where a stream resumes: saved after every page. ``version`` guards against a stale writer."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=64)
+    value = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "stream"], name="uniq_cursor_per_stream")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} / {self.stream}"
+
+
+ACTIVE_RUN_STATES = ("queued", "running")
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    stream = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    full = models.BooleanField(default=False, help_text="Full resync: ignores the saved cursor.")
+    trigger = models.CharField(max_length=32, blank=True, help_text="schedule, manual, connect, webhook, command")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    records_seen = models.PositiveIntegerField(default=0)
+    records_created = models.PositiveIntegerField(default=0)
+    records_updated = models.PositiveIntegerField(default=0)
+    records_unchanged = models.PositiveIntegerField(default=0)
+    records_held = models.PositiveIntegerField(default=0)
+    cursor_before = models.JSONField(null=True, blank=True)
+    cursor_after = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one queued-or-running run per (connection, stream), enforced by the database.
+            models.UniqueConstraint(
+                fields=["connection", "stream"],
+                condition=models.Q(status__in=ACTIVE_RUN_STATES),
+                name="uniq_active_run_per_stream",
+            )
+        ]
+        indexes = [models.Index(fields=["connection", "stream", "-created_at"], name="syncrun_conn_stream")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} / {self.stream} ({self.status})"
+
+
+class SyncSchedule(models.Model):
+    """Per-stream schedule state, kept in the portal's own indexed table (not one beat row per stream)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="schedules")
+    stream = models.CharField(max_length=64)
+    interval_seconds = models.PositiveIntegerField()
+    enabled = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "stream"], name="uniq_schedule_per_stream")]
+        indexes = [models.Index(fields=["enabled", "next_run_at"], name="schedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} / {self.stream} every {self.interval_seconds}s"

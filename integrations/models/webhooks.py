@@ -1,0 +1,44 @@
+from django.db import models
+
+from .connection import Connection
+
+
+class WebhookEvent(models.Model):
+    """The webhook inbox: every verified delivery is stored here before it is acknowledged."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+        UNMATCHED = "unmatched", "Unmatched (unknown account)"
+
+    provider = models.CharField(max_length=32)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    external_account_id = models.CharField(max_length=255, blank=True)
+    event_id = models.CharField(max_length=255)
+    topic = models.CharField(max_length=128, db_index=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="uniq_webhook_provider_event")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_received")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.topic} {self.event_id}"

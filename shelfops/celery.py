@@ -1,0 +1,18 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfops.settings")
+
+app = Celery("shelfops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="shelfops.ping")
+def ping(marker_path: str | None = None) -> str:
+    """A no-op task used by health checks and the smoke test to prove a worker runs what the web sends."""
+    if marker_path:
+        with open(marker_path, "w") as fh:
+            fh.write("pong")
+    return "pong"

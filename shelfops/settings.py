@@ -1,0 +1,268 @@
+"""Settings: wiring only, everything configurable through the environment (django-environ).
+
+With no environment at all the portal runs self-contained: SQLite and a file-system Celery broker under ``var/``,
+providers pointed at the local sandbox (``SANDBOX_URL``). Set ``DATABASE_URL`` / ``REDIS_URL`` to run on
+PostgreSQL and Redis (broker, cache, shared rate budgets, locks).
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(str(BASE_DIR / ".env"))
+
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _persistent_secret(name: str, make) -> str:
+    """A secret generated once into var/ and reused, so the embedded default needs no configuration
+    and never ships a key in the repository."""
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="") or _persistent_secret("secret.key", lambda: secrets.token_urlsafe(50))
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Encryption keys for secrets at rest (django-fernet-fields-v2): newest first; older keys still decrypt.
+FERNET_KEYS = env.list("FERNET_KEYS", default=[]) or [
+    _persistent_secret("fernet.key", lambda: Fernet.generate_key().decode())
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "inventory",
+    "integrations",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shelfops.urls"
+WSGI_APPLICATION = "shelfops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker, beat and sandbox share one file: wait for locks instead of failing, and use WAL so
+    # readers do not block the writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/portal/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve without collectstatic on the embedded default
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Celery -------------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    _q = VAR_DIR / "celery"
+    for _sub in ("queue", "processed", "control", "results"):
+        (_q / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_q / "queue"),
+        "data_folder_out": str(_q / "queue"),
+        "processed_folder": str(_q / "processed"),
+        "control_folder": str(_q / "control"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{_q / 'results'}"
+else:
+    CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another worker
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- REST API -----------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.RetailerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_THROTTLE_RATE", default="6000/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ShelfOps Integration Portal API",
+    "DESCRIPTION": "Synced stores, products, inventory levels and sales transactions, scoped to your retailer.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Providers ----------------------------------------------------------------------------------------------
+# SANDBOX_URL is the local provider sandbox (`manage.py runsandbox`); a provider whose environment is "local"
+# talks to it instead of the real host. Every host below is overridable on its own as well.
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100").rstrip("/")
+
+SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="local")
+SQUARE_BASE_URL = env.str(
+    "SQUARE_BASE_URL",
+    default={
+        "production": "https://connect.squareup.com",
+        "sandbox": "https://connect.squareupsandbox.com",
+    }.get(SQUARE_ENVIRONMENT, f"{SANDBOX_URL}/square"),
+).rstrip("/")
+SQUARE_API_VERSION = env.str("SQUARE_API_VERSION", default="2026-08-19")
+_local = SQUARE_ENVIRONMENT == "local"
+SQUARE_CLIENT_ID = env.str("SQUARE_CLIENT_ID", default="sq0idp-shelfops-local" if _local else "")
+SQUARE_CLIENT_SECRET = env.str("SQUARE_CLIENT_SECRET", default="sq0csp-shelfops-local-secret" if _local else "")
+SQUARE_WEBHOOK_SIGNATURE_KEY = env.str(
+    "SQUARE_WEBHOOK_SIGNATURE_KEY", default="shelfops-local-square-signature-key" if _local else ""
+)
+SQUARE_SCOPES = env.list(
+    "SQUARE_SCOPES",
+    default=["MERCHANT_PROFILE_READ", "ITEMS_READ", "INVENTORY_READ", "ORDERS_READ", "PAYMENTS_READ"],
+)
+
+SHOPIFY_ENVIRONMENT = env.str("SHOPIFY_ENVIRONMENT", default="local")
+# "{shop}" is replaced by the validated shop domain, e.g. https://demo-shop.myshopify.com
+SHOPIFY_BASE_URL_TEMPLATE = env.str(
+    "SHOPIFY_BASE_URL_TEMPLATE",
+    default="https://{shop}" if SHOPIFY_ENVIRONMENT == "production" else f"{SANDBOX_URL}/shopify/{{shop}}",
+)
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")
+_local = SHOPIFY_ENVIRONMENT == "local"
+SHOPIFY_CLIENT_ID = env.str("SHOPIFY_CLIENT_ID", default="shelfops-local-shopify-app" if _local else "")
+SHOPIFY_CLIENT_SECRET = env.str("SHOPIFY_CLIENT_SECRET", default="shpss_shelfops_local_secret" if _local else "")
+SHOPIFY_SCOPES = env.list(
+    "SHOPIFY_SCOPES", default=["read_products", "read_inventory", "read_locations", "read_orders"]
+)
+# Only *.myshopify.com shops are accepted; the pattern is a setting so a test host can be allowed explicitly.
+SHOPIFY_SHOP_DOMAIN_PATTERN = env.str(
+    "SHOPIFY_SHOP_DOMAIN_PATTERN", default=r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$"
+)
+
+NETSUITE_ENVIRONMENT = env.str("NETSUITE_ENVIRONMENT", default="local")
+# "{account_host}" is the account id as NetSuite writes it in host names: 1234567_SB1 -> 1234567-sb1
+NETSUITE_APP_URL_TEMPLATE = env.str(
+    "NETSUITE_APP_URL_TEMPLATE",
+    default="https://{account_host}.app.netsuite.com"
+    if NETSUITE_ENVIRONMENT == "production"
+    else f"{SANDBOX_URL}/netsuite/{{account_host}}/app",
+)
+NETSUITE_API_URL_TEMPLATE = env.str(
+    "NETSUITE_API_URL_TEMPLATE",
+    default="https://{account_host}.suitetalk.api.netsuite.com"
+    if NETSUITE_ENVIRONMENT == "production"
+    else f"{SANDBOX_URL}/netsuite/{{account_host}}/suitetalk",
+)
+_local = NETSUITE_ENVIRONMENT == "local"
+NETSUITE_CLIENT_ID = env.str("NETSUITE_CLIENT_ID", default="shelfops-local-netsuite-client" if _local else "")
+NETSUITE_CLIENT_SECRET = env.str(
+    "NETSUITE_CLIENT_SECRET", default="shelfops-local-netsuite-secret" if _local else ""
+)
+NETSUITE_SCOPES = env.list("NETSUITE_SCOPES", default=["rest_webservices"])
+NETSUITE_DEFAULT_CONCURRENCY = env.int("NETSUITE_DEFAULT_CONCURRENCY", default=5)
+del _local
+
+# --- Operations ---------------------------------------------------------------------------------------------
+ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[]) if ":" in a]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="shelfops@localhost")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+API_CALL_LOG_RETENTION_DAYS = env.int("API_CALL_LOG_RETENTION_DAYS", default=14)
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES + 1024, 2_621_440)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
+    },
+}
