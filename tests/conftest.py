@@ -41,3 +41,18 @@ def other_merchant_user(other_retailer):
     user = get_user_model().objects.create_user("rival-merchant", password="pw-rival-merchant-1")
     MerchantUser.objects.create(user=user, retailer=other_retailer)
     return user
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker process on the test database and the configured broker."""
+    from shelfops.celery import app
+
+    from .processes import CeleryWorker
+
+    app.control.purge()
+    worker = CeleryWorker().start()
+    try:
+        yield worker
+    finally:
+        worker.stop()

@@ -1,0 +1,55 @@
+"""The provider descriptor: what the shared machinery (HTTP client, OAuth, webhooks, sync) needs to know about
+one provider. Providers subclass it and override hooks; the shared code never branches on a provider key."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    """How a provider's budget works, read by ``integrations.http``'s limiters.
+
+    kind:
+      - ``token_bucket``: ``rate`` tokens per second, ``burst`` capacity (providers that publish a rate).
+      - ``shopify_rest``: leaky bucket of ``burst`` requests leaking ``rate``/s, corrected from
+        ``X-Shopify-Shop-Api-Call-Limit``.
+      - ``shopify_graphql``: cost bucket (``burst`` points restoring ``rate``/s), learnt from ``throttleStatus``.
+      - ``concurrency``: at most ``concurrency`` requests in flight per account (NetSuite), with a lease.
+      - ``reactive``: no published numbers (Square); slow the account down after a 429.
+    """
+
+    kind: str
+    rate: float = 0.0
+    burst: float = 0.0
+    concurrency: int = 0
+    lease_seconds: float = 900.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    key: str = ""
+    name: str = ""
+    kind: str = "pos"  # pos | erp | wms
+    rate_policy: RatePolicy = RatePolicy(kind="reactive")
+    # The form field the connect page asks for before redirecting (Shopify "shop", NetSuite "account").
+    connect_input: str | None = None
+
+    @abstractmethod
+    def api_base_url(self, connection) -> str:
+        """Base URL of the provider's API for this connection (settings decide: real host or local sandbox)."""
+
+    def auth_headers(self, access_token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {access_token}"}
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def account_key(self, connection) -> str:
+        """The key rate budgets and circuit breakers are shared under."""
+        return f"{self.key}:{connection.external_account_id}"
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.key}>"

@@ -1,0 +1,25 @@
+from django.conf import settings
+
+from ..base import Provider, RatePolicy
+from ..registry import register
+
+
+def shop_base_url(shop: str) -> str:
+    return settings.SHOPIFY_BASE_URL_TEMPLATE.format(shop=shop).rstrip("/")
+
+
+@register
+class ShopifyProvider(Provider):
+    key = "shopify"
+    name = "Shopify"
+    kind = "pos"
+    connect_input = "shop"
+    # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
+    # limits are learnt from extensions.cost.throttleStatus.
+    rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)
+
+    def api_base_url(self, connection) -> str:
+        return f"{shop_base_url(connection.external_account_id)}/admin/api/{settings.SHOPIFY_API_VERSION}"
+
+    def auth_headers(self, access_token: str) -> dict[str, str]:
+        return {"X-Shopify-Access-Token": access_token}

@@ -1,0 +1,19 @@
+from django.conf import settings
+
+from ..base import Provider, RatePolicy
+from ..registry import register
+
+
+@register
+class SquareProvider(Provider):
+    key = "square"
+    name = "Square"
+    kind = "pos"
+    # Square publishes no numeric limits: react to 429 RATE_LIMITED and slow the whole account down.
+    rate_policy = RatePolicy(kind="reactive", rate=10.0, burst=20.0)
+
+    def api_base_url(self, connection=None) -> str:
+        return settings.SQUARE_BASE_URL
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "Square-Version": settings.SQUARE_API_VERSION}
