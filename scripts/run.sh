@@ -8,7 +8,7 @@ mkdir -p var/log
 
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo --quiet
-$PY manage.py ensure_periodic_tasks 2>/dev/null || true
+$PY manage.py ensure_periodic_tasks
 
 pids=()
 cleanup() {

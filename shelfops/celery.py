@@ -7,6 +7,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfops.settings")
 app = Celery("shelfops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each part of integrations keeps its tasks beside its services; a package without a tasks module is skipped.
+app.autodiscover_tasks(
+    ["integrations.http", "integrations.oauth", "integrations.webhooks", "integrations.sync", "inventory"]
+)
 
 
 @app.task(name="shelfops.ping")

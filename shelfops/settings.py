@@ -165,6 +165,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# The small fixed set of periodic tasks beat runs (django-celery-beat's admin manages them; created or updated by
+# `manage.py ensure_periodic_tasks`). Per-stream sync schedules live in integrations.SyncSchedule instead, claimed
+# by the dispatcher, because beat's database scheduler stalls with thousands of rows.
+SHELFOPS_PERIODIC_TASKS = {
+    "Dispatch due sync schedules": ("integrations.sync.dispatch_due_schedules", 30),
+    "Refresh expiring OAuth tokens": ("integrations.oauth.refresh_expiring_tokens", 300),
+    "Sweep webhook events never enqueued": ("integrations.webhooks.sweep_stale_events", 60),
+    "Prune API call logs": ("integrations.http.prune_api_call_logs", 24 * 3600),
+    "Prune expired OAuth sessions": ("integrations.oauth.prune_oauth_sessions", 3600),
+}
+
 # --- REST API -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.RetailerTokenAuthentication"],
