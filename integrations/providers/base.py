@@ -34,6 +34,8 @@ class Provider(ABC):
     name: str = ""
     kind: str = "pos"  # pos | erp | wms
     rate_policy: RatePolicy = RatePolicy(kind="reactive")
+    # Streams this provider syncs and their default schedule interval in seconds (created on connect).
+    schedule_defaults: dict[str, int] = {}
     # The form field the connect page asks for before redirecting (Shopify "shop", NetSuite "account").
     connect_input: str | None = None
 

@@ -18,6 +18,7 @@ class NetSuiteProvider(Provider):
     connect_input = "account"
     # One account-wide pool of concurrent requests (Standard tier 5), shared by every integration.
     rate_policy = RatePolicy(kind="concurrency", concurrency=5, lease_seconds=900.0)
+    schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600}
 
     def app_base_url(self, account_id: str) -> str:
         return settings.NETSUITE_APP_URL_TEMPLATE.format(account_host=account_host(account_id)).rstrip("/")

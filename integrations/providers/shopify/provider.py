@@ -17,6 +17,7 @@ class ShopifyProvider(Provider):
     # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
     # limits are learnt from extensions.cost.throttleStatus.
     rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)
+    schedule_defaults = {"locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600}
 
     def api_base_url(self, connection) -> str:
         return f"{shop_base_url(connection.external_account_id)}/admin/api/{settings.SHOPIFY_API_VERSION}"

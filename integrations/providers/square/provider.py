@@ -11,6 +11,7 @@ class SquareProvider(Provider):
     kind = "pos"
     # Square publishes no numeric limits: react to 429 RATE_LIMITED and slow the whole account down.
     rate_policy = RatePolicy(kind="reactive", rate=10.0, burst=20.0)
+    schedule_defaults = {"locations": 86400, "catalog": 86400, "inventory": 900, "orders": 3600}
 
     def api_base_url(self, connection=None) -> str:
         return settings.SQUARE_BASE_URL
