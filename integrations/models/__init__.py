@@ -2,7 +2,7 @@ from .calllog import ApiCallLog
 from .connection import Connection
 from .oauth import OAuthSession
 from .sync import SyncCursor, SyncRun, SyncSchedule
-from .webhooks import WebhookEvent
+from .webhooks import WebhookEvent, WebhookRejection
 
 __all__ = [
     "ApiCallLog",
@@ -12,4 +12,5 @@ __all__ = [
     "SyncRun",
     "SyncSchedule",
     "WebhookEvent",
+    "WebhookRejection",
 ]

@@ -32,6 +32,7 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    outcome = models.CharField(max_length=500, blank=True, help_text="What processing did (counts, or why ignored).")
 
     class Meta:
         ordering = ["-received_at"]
@@ -42,3 +43,25 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.topic} {self.event_id}"
+
+
+class WebhookRejection(models.Model):
+    """Deliveries refused before storage (bad or missing signature, oversized body), counted per provider, reason
+    and day, with a bounded sample of the first few (headers minus secrets, a body prefix) for debugging."""
+
+    provider = models.CharField(max_length=32)
+    reason = models.CharField(max_length=64)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+    samples = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-day", "provider", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "reason", "day"], name="uniq_webhook_rejection_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reason} {self.day}: {self.count}"
