@@ -264,6 +264,15 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default="shelfops@localhost")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 API_CALL_LOG_RETENTION_DAYS = env.int("API_CALL_LOG_RETENTION_DAYS", default=14)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+# Webhooks (integrations/webhooks): the exact URL registered on the Square subscription, signed byte for byte;
+# never rebuilt from request headers. Empty means BASE_URL + "/webhooks/square/".
+SQUARE_WEBHOOK_NOTIFICATION_URL = env.str("SQUARE_WEBHOOK_NOTIFICATION_URL", default="")
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=1800.0)
+# Stored events still unprocessed this long after they were (or should have been) enqueued are re-enqueued.
+WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=120)
+WEBHOOK_REJECTION_SAMPLES = env.int("WEBHOOK_REJECTION_SAMPLES", default=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES + 1024, 2_621_440)
 
 LOGGING = {
