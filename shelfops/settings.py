@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, no CDN
     "django_celery_beat",
     "inventory",
     "integrations",
@@ -180,16 +181,28 @@ SHELFOPS_PERIODIC_TASKS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.RetailerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "inventory.api.schema.ShelfOpsAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["inventory.api.throttling.ApiTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_THROTTLE_RATE", default="6000/min")},
+    "EXCEPTION_HANDLER": "inventory.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,  # no AnonymousUser: API callers are tokens or nothing
 }
+# The changes feed (ordering=updated_at) holds back rows younger than this (see inventory/api/horizon.py).
+API_CHANGES_SETTLE_SECONDS = env.float("API_CHANGES_SETTLE_SECONDS", default=2.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ShelfOps Integration Portal API",
-    "DESCRIPTION": "Synced stores, products, inventory levels and sales transactions, scoped to your retailer.",
+    "DESCRIPTION": "Synced stores, products, inventory levels and sales transactions, scoped to your retailer. "
+    "Send `Authorization: Token <key>`. Lists are cursor-paginated (`next`, `has_more`); errors have one shape "
+    "(`status`, `code`, `detail`, `errors[].field`). Follow changes with `updated_since` + `ordering=updated_at`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "COMPONENT_SPLIT_REQUEST": True,  # PATCH bodies get their own (writable-only) schema
 }
 
 # --- Providers ----------------------------------------------------------------------------------------------

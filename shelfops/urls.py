@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("integrations.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("shelfops.api_urls")),
 ]
