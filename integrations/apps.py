@@ -7,4 +7,6 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from shelfops import checks  # noqa: F401  (registers the configuration system checks)
+
         from . import crypto  # noqa: F401  (connects the FERNET_KEYS setting_changed receiver)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import checks, health  # noqa: F401  (checks registers the system checks)
+from . import health
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/portal/", permanent=False)),
