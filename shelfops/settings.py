@@ -177,6 +177,20 @@ SHELFOPS_PERIODIC_TASKS = {
     "Prune expired OAuth sessions": ("integrations.oauth.prune_oauth_sessions", 3600),
 }
 
+# --- Sync (integrations/sync) ---------------------------------------------------------------------------------
+# Cursor = newest provider updated_at seen minus this overlap (streams may widen it: Square orders use 72 h).
+SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", default=300)
+# A running run whose heartbeat is older than this is declared dead; the next run resumes from its cursor.
+SYNC_HEARTBEAT_TIMEOUT_SECONDS = env.int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", default=600)
+SYNC_QUEUED_RESEND_SECONDS = env.int("SYNC_QUEUED_RESEND_SECONDS", default=120)
+SYNC_DISPATCH_BATCH_SIZE = env.int("SYNC_DISPATCH_BATCH_SIZE", default=1000)
+SYNC_DISPATCH_JITTER_SECONDS = env.float("SYNC_DISPATCH_JITTER_SECONDS", default=20.0)
+# Square offline POS orders reach Square up to 72 h late: the orders stream re-reads this window every run.
+SQUARE_ORDERS_OVERLAP_SECONDS = env.int("SQUARE_ORDERS_OVERLAP_SECONDS", default=72 * 3600)
+# Shopify: a first or --full sync of these streams uses a bulk operation (streamed JSONL) instead of paging.
+SHOPIFY_BULK_STREAMS = env.list("SHOPIFY_BULK_STREAMS", default=["variants", "orders"])
+SHOPIFY_BULK_POLL_SECONDS = env.float("SHOPIFY_BULK_POLL_SECONDS", default=3.0)
+
 # --- REST API -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["inventory.api.authentication.RetailerTokenAuthentication"],

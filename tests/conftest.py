@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 
 from inventory.models import MerchantUser, Retailer
 
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -43,11 +43,22 @@ class Provider(ABC):
     def api_base_url(self, connection) -> str:
         """Base URL of the provider's API for this connection (settings decide: real host or local sandbox)."""
 
+    def oauth(self):
+        """Connect hook: this provider's ``integrations.oauth.base.OAuthFlow`` (a shared base that providers
+        configure and override), or None when it is not connected through OAuth. Imported lazily."""
+        return None
+
     def auth_headers(self, access_token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}
 
     def default_headers(self) -> dict[str, str]:
         return {"Accept": "application/json"}
+
+    def streams(self) -> dict:
+        """Sync hook: stream name -> ``integrations.sync.streams.Stream`` subclass (names as in
+        ``schedule_defaults``). Providers import their ``streams`` module lazily here, so loading the registry
+        stays cheap."""
+        return {}
 
     def account_key(self, connection) -> str:
         """The key rate budgets and circuit breakers are shared under."""

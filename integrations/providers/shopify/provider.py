@@ -19,8 +19,18 @@ class ShopifyProvider(Provider):
     rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)
     schedule_defaults = {"locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600}
 
+    def oauth(self):
+        from .oauth import ShopifyOAuth
+
+        return ShopifyOAuth(self)
+
     def api_base_url(self, connection) -> str:
         return f"{shop_base_url(connection.external_account_id)}/admin/api/{settings.SHOPIFY_API_VERSION}"
+
+    def streams(self) -> dict:
+        from .streams import STREAMS
+
+        return STREAMS
 
     def auth_headers(self, access_token: str) -> dict[str, str]:
         return {"X-Shopify-Access-Token": access_token}

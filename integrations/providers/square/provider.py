@@ -13,8 +13,18 @@ class SquareProvider(Provider):
     rate_policy = RatePolicy(kind="reactive", rate=10.0, burst=20.0)
     schedule_defaults = {"locations": 86400, "catalog": 86400, "inventory": 900, "orders": 3600}
 
+    def oauth(self):
+        from .oauth import SquareOAuth
+
+        return SquareOAuth(self)
+
     def api_base_url(self, connection=None) -> str:
         return settings.SQUARE_BASE_URL
+
+    def streams(self) -> dict:
+        from .streams import STREAMS
+
+        return STREAMS
 
     def default_headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "Square-Version": settings.SQUARE_API_VERSION}

@@ -1,0 +1,80 @@
+"""GraphQL documents for the Shopify streams (Admin API, pinned version in settings.SHOPIFY_API_VERSION).
+
+Page sizes keep each query's *requested* cost under the 1,000-point single-query cap (provider-facts 2.4:
+connections cost ``first`` x node cost); the client paces the rest from ``throttleStatus``.
+"""
+
+LOCATIONS = """
+query Locations($after: String) {
+  locations(first: 250, after: $after, includeInactive: true) {
+    nodes { id name isActive updatedAt address { formatted } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+VARIANT_FIELDS = "id sku barcode title updatedAt product { title } inventoryItem { id }"
+
+VARIANTS = """
+query Variants($after: String, $query: String) {
+  productVariants(first: 250, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes { """ + VARIANT_FIELDS + """ }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+LOCATION_IDS = """
+query LocationIds($after: String) {
+  locations(first: 250, after: $after, includeInactive: true) {
+    nodes { id }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+INVENTORY_LEVELS = """
+query Levels($location: ID!, $after: String, $query: String) {
+  location(id: $location) {
+    inventoryLevels(first: 100, after: $after, query: $query) {
+      nodes {
+        updatedAt item { id }
+        quantities(names: ["available", "on_hand", "committed", "incoming"]) { name quantity }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+ORDER_FIELDS = ("id createdAt processedAt updatedAt cancelledAt displayFinancialStatus currencyCode "
+                "retailLocation { id }")
+LINE_FIELDS = ("id sku quantity currentQuantity variant { id } "
+               "originalUnitPriceSet { shopMoney { amount currencyCode } }")
+
+ORDERS = """
+query Orders($after: String, $query: String) {
+  orders(first: 8, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes { """ + ORDER_FIELDS + """
+      lineItems(first: 25) { nodes { """ + LINE_FIELDS + """ } pageInfo { hasNextPage endCursor } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+ORDER_LINES = """
+query OrderLines($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 100, after: $after) { nodes { """ + LINE_FIELDS + """ } pageInfo { hasNextPage endCursor } }
+  }
+}"""
+
+# Bulk operations: no cost cap, nested connections come back as separate JSONL lines with __parentId.
+BULK_VARIANTS = "{ productVariants { edges { node { " + VARIANT_FIELDS + " } } } }"
+BULK_ORDERS = ("{ orders { edges { node { " + ORDER_FIELDS
+               + " lineItems { edges { node { " + LINE_FIELDS + " } } } } } } }")
+
+BULK_RUN = """
+mutation BulkRun($query: String!) {
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message } }
+}"""
+
+BULK_STATUS = """
+query BulkStatus($id: ID!) {
+  bulkOperation(id: $id) { id status errorCode createdAt objectCount url partialDataUrl }
+}"""

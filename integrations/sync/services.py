@@ -1,0 +1,60 @@
+"""Requesting runs: used by "sync now" in admin, the ``sync`` command, webhooks and the dispatcher."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from integrations.models import Connection, SyncRun
+from integrations.providers import get_provider
+
+log = logging.getLogger(__name__)
+
+TRIGGERS = ("schedule", "manual", "connect", "webhook", "command", "recovery")
+
+
+def stream_names(connection: Connection) -> list[str]:
+    return list(get_provider(connection.provider).schedule_defaults)
+
+
+def create_run(connection: Connection, stream: str, *, full: bool = False, trigger: str) -> SyncRun | None:
+    """A queued run, or None when one is already queued or running for (connection, stream): the partial unique
+    index ``uniq_active_run_per_stream`` decides, so two callers racing cannot both win."""
+    if stream not in stream_names(connection):
+        names = ", ".join(stream_names(connection))
+        raise ValueError(f"{connection.provider} has no stream {stream!r}; streams: {names}")
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(connection=connection, stream=stream, full=full, trigger=trigger)
+    except IntegrityError:
+        return None
+
+
+def enqueue(run_id: int, *, countdown: float | None = None) -> None:
+    """Send the run to a worker. A broker outage leaves the run queued; recovery re-sends queued runs later."""
+    from .tasks import run_sync
+
+    try:
+        result = run_sync.apply_async((run_id,), countdown=countdown)
+    except Exception as exc:  # noqa: BLE001 - broker down: the queued row is the durable record, resent later
+        log.warning("could not enqueue sync run %s (%s); recovery will resend it", run_id, type(exc).__name__)
+        return
+    SyncRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+
+
+def request_sync(connection: Connection, stream: str, *, full: bool = False, trigger: str) -> SyncRun | None:
+    """Queue a run now; None when one is already active. The task is sent after the transaction commits, so a
+    worker never looks for a row it cannot see yet."""
+    run = create_run(connection, stream, full=full, trigger=trigger)
+    if run is not None:
+        transaction.on_commit(lambda: enqueue(run.pk))
+    return run
+
+
+def request_all(connection: Connection, *, full: bool = False, trigger: str) -> list[SyncRun]:
+    """Queue every stream of the connection (in the provider's order: locations before items before levels)."""
+    runs = [request_sync(connection, name, full=full, trigger=trigger) for name in stream_names(connection)]
+    return [run for run in runs if run is not None]
