@@ -1,20 +1,34 @@
-from django.contrib import admin
-from django.utils.html import format_html
+from datetime import timedelta
 
-from integrations.models import WebhookEvent
+from django.contrib import admin, messages
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from integrations.models import WebhookEvent, WebhookRejection
+from integrations.webhooks.replay import replay
+
+
+@admin.action(description="Replay selected events (process them again)")
+def replay_events(modeladmin, request, queryset):
+    report = replay(queryset)
+    level = messages.WARNING if report.still_unmatched else messages.SUCCESS
+    modeladmin.message_user(request, f"Replay: {report.summary()}.", level)
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "provider", "topic", "status", "connection", "retailer", "attempts", "received_at",
-                    "processed_at"]
-    list_filter = ["provider", "status", "topic", "connection__retailer"]
+                    "processed_at", "outcome"]
+    list_filter = ["provider", "status", "topic", "connection", "connection__retailer"]
     search_fields = ["event_id", "topic", "external_account_id"]
     list_select_related = ["connection__retailer"]
     readonly_fields = ["provider", "connection", "external_account_id", "event_id", "topic", "headers", "payload",
                        "received_at", "status", "attempts", "enqueued_at", "next_attempt_at", "processed_at",
-                       "error", "traceback"]
+                       "outcome", "error", "traceback"]
     exclude = ["body"]
+    actions = [replay_events]
+    date_hierarchy = "received_at"
     show_full_result_count = False
 
     @admin.display(description="retailer")
@@ -26,4 +40,42 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", bytes(obj.body).decode("utf-8", "replace"))
 
     def has_add_permission(self, request):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # Rejected deliveries are never stored as events; their counts are shown above the list.
+        since = timezone.localdate() - timedelta(days=1)
+        rows = (
+            WebhookRejection.objects.filter(day__gte=since)
+            .values("provider", "reason")
+            .annotate(total=Sum("count"))
+            .order_by("provider", "reason")
+        )
+        if rows:
+            text = ", ".join(f"{r['provider']} {r['reason']}: {r['total']}" for r in rows)
+            self.message_user(request, f"Rejected deliveries since yesterday: {text}.", messages.INFO)
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(WebhookRejection)
+class WebhookRejectionAdmin(admin.ModelAdmin):
+    """Deliveries refused with 401/413: counts per provider, reason and day, and the first few as samples."""
+
+    list_display = ["day", "provider", "reason", "count", "first_seen_at", "last_seen_at"]
+    list_filter = ["provider", "reason", "day"]
+    readonly_fields = ["provider", "reason", "day", "count", "first_seen_at", "last_seen_at", "sample_list"]
+    exclude = ["samples"]
+
+    @admin.display(description="samples (signatures never kept)")
+    def sample_list(self, obj):
+        return format_html_join(
+            "", "<pre style='white-space:pre-wrap'>{} from {} ({} bytes)\n{}\n{}</pre>",
+            ((s.get("at"), s.get("remote_addr"), s.get("body_bytes"), s.get("headers"), s.get("body_prefix"))
+             for s in obj.samples),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

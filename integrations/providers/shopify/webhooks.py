@@ -1,0 +1,268 @@
+"""Shopify webhooks: HMAC over the raw body, headers as the envelope, and the topic handlers.
+
+Facts (reference/provider-facts.md 2.2): ``X-Shopify-Hmac-Sha256`` = base64 HMAC-SHA256 of the raw body keyed with
+the app's client secret (the OAuth callback HMAC is hex; this one is not). Dedupe on ``X-Shopify-Event-Id``, falling
+back to ``X-Shopify-Webhook-Id``; the new Events system sends the same headers without the ``X-`` prefix. Bodies are
+REST-style JSON with numeric ids: those numbers (as strings) are the external ids, the same ones a GraphQL sync
+gets from the last segment of a GID.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from integrations.webhooks.base import (
+    Envelope,
+    HandlerResult,
+    PermanentWebhookError,
+    WebhookContext,
+    WebhookReceiver,
+    body_fingerprint,
+    hmac_sha256_base64,
+    signature_matches,
+)
+
+REDACTED_BODY = b'{"redacted": "shopify compliance request"}'
+
+
+def signature_for(raw_body: bytes, *, secret: str) -> str:
+    return hmac_sha256_base64(secret, raw_body)
+
+
+def _header(headers, name: str) -> str:
+    """``X-Shopify-<name>``, or the Events system's unprefixed ``shopify-<name>``."""
+    return headers.get(f"x-shopify-{name}") or headers.get(f"shopify-{name}") or ""
+
+
+def _when(value, what: str):
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PermanentWebhookError(f"{what} is not an ISO 8601 time: {value!r}")
+    return parsed
+
+
+def _decimal(value, what: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise PermanentWebhookError(f"{what} is not a number: {value!r}")
+
+
+def _id(value) -> str:
+    return "" if value is None else str(value)
+
+
+def order_sale_lines(order: dict) -> list:
+    """An order payload -> SaleLines. An edit shows removed lines with ``current_quantity`` 0: they are left out
+    so that ``replace_orders`` removes them; a cancelled order keeps its lines, marked cancelled."""
+    from inventory.records import SaleLine
+
+    if "id" not in order or "line_items" not in order:
+        raise PermanentWebhookError("order payload has no id or line_items")
+    order_id = _id(order["id"])
+    cancelled = bool(order.get("cancelled_at"))
+    state = "cancelled" if cancelled else "refunded" if order.get("financial_status") == "refunded" else "completed"
+    occurred_at = _when(order.get("processed_at") or order.get("created_at"), f"order {order_id} time")
+    updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
+    lines = []
+    for line in order["line_items"]:
+        quantity = line.get("quantity")
+        if not cancelled and line.get("current_quantity") is not None:
+            quantity = line["current_quantity"]
+            if not quantity:
+                continue
+        lines.append(
+            SaleLine(
+                order_external_id=order_id,
+                line_external_id=_id(line["id"]),
+                location_external_id=_id(order.get("location_id")),
+                item_external_id=_id(line.get("variant_id")),
+                quantity=_decimal(quantity, f"order {order_id} line quantity") or Decimal(0),
+                occurred_at=occurred_at,
+                sku=line.get("sku") or "",
+                unit_price=_decimal(line.get("price"), f"order {order_id} line price"),
+                currency=order.get("currency") or "",
+                order_updated_at=updated_at,
+                state=state,
+            )
+        )
+    return lines
+
+
+def product_items(product: dict) -> list:
+    from inventory.records import Item
+
+    title = product.get("title") or ""
+    items = []
+    for variant in product.get("variants") or []:
+        variant_title = variant.get("title") or ""
+        name = title if variant_title in ("", "Default Title") else f"{title} - {variant_title}"
+        updated = variant.get("updated_at") or product.get("updated_at")
+        items.append(
+            Item(
+                external_id=_id(variant["id"]),
+                sku=variant.get("sku") or "",
+                barcode=variant.get("barcode") or "",
+                name=name[:500],
+                updated_at=_when(updated, "variant updated_at") if updated else None,
+                secondary_id=_id(variant.get("inventory_item_id")),
+            )
+        )
+    return items
+
+
+def inventory_level(payload: dict):
+    from inventory.records import StockLevel
+
+    for key in ("inventory_item_id", "location_id", "updated_at"):
+        if payload.get(key) is None:
+            raise PermanentWebhookError(f"inventory level payload has no {key}")
+    return StockLevel(
+        location_external_id=_id(payload["location_id"]),
+        item_external_id=_id(payload["inventory_item_id"]),
+        item_id_is_secondary=True,
+        available=_decimal(payload.get("available"), "available"),
+        as_of=_when(payload["updated_at"], "updated_at"),
+    )
+
+
+def _counts(counts) -> str:
+    text = f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, held {counts.held}"
+    return text + (f", removed {counts.removed}" if getattr(counts, "removed", 0) else "")
+
+
+def on_order(ctx: WebhookContext) -> HandlerResult:
+    from inventory.ingest import ingest_sales
+
+    lines = order_sale_lines(ctx.payload)
+    if not lines:
+        return HandlerResult("ignored", "order has no line items")
+    counts = ingest_sales(ctx.source, lines, replace_orders=True)
+    return HandlerResult("processed", f"order {ctx.payload['id']}: {_counts(counts)}")
+
+
+def on_product(ctx: WebhookContext) -> HandlerResult:
+    from inventory.ingest import ingest_items
+
+    items = product_items(ctx.payload)
+    if not items:
+        return HandlerResult("ignored", "product has no variants")
+    return HandlerResult("processed", f"{len(items)} variants: {_counts(ingest_items(ctx.source, items))}")
+
+
+def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
+    from inventory.ingest import ingest_stock
+
+    return HandlerResult("processed", _counts(ingest_stock(ctx.source, [inventory_level(ctx.payload)])))
+
+
+def on_uninstalled(ctx: WebhookContext) -> HandlerResult:
+    from integrations.oauth.disconnect import disconnect
+
+    if ctx.connection.status == ctx.connection.Status.DISCONNECTED:
+        return HandlerResult("processed", "connection was already disconnected")
+    # The grant is already gone at Shopify: nothing to revoke.
+    disconnect(ctx.connection, reason="Shopify app/uninstalled webhook", revoke=False)
+    return HandlerResult("processed", "connection disconnected")
+
+
+def _shop_events(ctx: WebhookContext):
+    from integrations.models import WebhookEvent
+
+    return WebhookEvent.objects.filter(provider="shopify", external_account_id=ctx.event.external_account_id).exclude(
+        pk=ctx.event.pk
+    )
+
+
+def _order_events_about(ctx: WebhookContext, order_ids: set[str], customer_id: str):
+    """Stored order events of this shop whose payload is one of ``order_ids`` or belongs to ``customer_id``."""
+    matches = []
+    for pk, body in _shop_events(ctx).filter(topic__startswith="orders/").values_list("pk", "body").iterator():
+        try:
+            order = json.loads(bytes(body))
+        except ValueError:
+            continue
+        owner = _id((order.get("customer") or {}).get("id")) if isinstance(order, dict) else ""
+        if isinstance(order, dict) and (_id(order.get("id")) in order_ids or (customer_id and owner == customer_id)):
+            matches.append(pk)
+    return matches
+
+
+def on_customer_data_request(ctx: WebhookContext) -> HandlerResult:
+    """Recorded for staff, who answer the merchant: the portal keeps no customer records of its own, only raw
+    order payloads, which this counts."""
+    customer_id = _id((ctx.payload.get("customer") or {}).get("id"))
+    orders = {_id(o) for o in ctx.payload.get("orders_requested") or []}
+    found = _order_events_about(ctx, orders, customer_id)
+    request_id = _id((ctx.payload.get("data_request") or {}).get("id"))
+    return HandlerResult(
+        "processed", f"data request {request_id} for customer {customer_id}: {len(found)} stored order payloads"
+    )
+
+
+def on_customer_redact(ctx: WebhookContext) -> HandlerResult:
+    customer_id = _id((ctx.payload.get("customer") or {}).get("id"))
+    orders = {_id(o) for o in ctx.payload.get("orders_to_redact") or []}
+    found = _order_events_about(ctx, orders, customer_id)
+    ctx.event.__class__.objects.filter(pk__in=found).update(body=REDACTED_BODY)
+    return HandlerResult("processed", f"customer {customer_id}: {len(found)} stored order payloads redacted")
+
+
+def on_shop_redact(ctx: WebhookContext) -> HandlerResult:
+    """48 hours after uninstall: the shop's personal data (raw payloads, rejection samples naming it) goes.
+    Sales figures and levels are the retailer's business data and stay."""
+    from integrations.models import WebhookRejection
+
+    redacted = _shop_events(ctx).update(body=REDACTED_BODY)
+    shop = ctx.event.external_account_id
+    samples_dropped = 0
+    for row in WebhookRejection.objects.filter(provider="shopify").select_for_update():
+        kept = [s for s in row.samples if (s.get("headers") or {}).get("x-shopify-shop-domain") != shop]
+        if len(kept) != len(row.samples):
+            samples_dropped += len(row.samples) - len(kept)
+            row.samples = kept
+            row.save(update_fields=["samples"])
+    return HandlerResult("processed", f"{redacted} stored payloads redacted, {samples_dropped} rejection samples")
+
+
+class ShopifyWebhooks(WebhookReceiver):
+    provider_key = "shopify"
+    signature_header = "x-shopify-hmac-sha256"
+    secret_headers = frozenset({"shopify-hmac-sha256"})
+    handlers = {
+        "orders/create": on_order,
+        "orders/updated": on_order,
+        "orders/cancelled": on_order,
+        "products/update": on_product,
+        "inventory_levels/update": on_inventory_level,
+        "app/uninstalled": on_uninstalled,
+        "customers/data_request": on_customer_data_request,
+        "customers/redact": on_customer_redact,
+        "shop/redact": on_shop_redact,
+    }
+    topics_after_disconnect = frozenset({"app/uninstalled", "customers/data_request", "customers/redact",
+                                         "shop/redact"})
+
+    def given_signature(self, headers) -> str:
+        return _header(headers, "hmac-sha256")
+
+    def verify(self, raw_body: bytes, headers) -> bool:
+        secret = settings.SHOPIFY_CLIENT_SECRET
+        given = self.given_signature(headers)
+        if not secret or not given:
+            return False
+        return signature_matches(signature_for(raw_body, secret=secret), given)
+
+    def envelope(self, raw_body: bytes, payload, headers) -> Envelope:
+        event_id = _header(headers, "event-id") or _header(headers, "webhook-id") or body_fingerprint(raw_body)
+        error = "payload is not a JSON object" if payload is not None and not isinstance(payload, dict) else ""
+        return Envelope(event_id, _header(headers, "topic"), _header(headers, "shop-domain").lower(), error)
+
+
+receiver = ShopifyWebhooks()

@@ -1,0 +1,229 @@
+"""Square webhooks: signature over notification URL + raw body, the event envelope, and the topic handlers.
+
+Facts (reference/provider-facts.md 1.3): header ``x-square-hmacsha256-signature`` = base64 HMAC-SHA256 keyed with
+the subscription's signature key over ``notification_url + raw_body``; the URL is the one registered on the
+subscription, byte for byte (so it comes from settings, never from the request's Host header). Envelope
+``{merchant_id, type, event_id, created_at, data: {type, id, object}}``; ``event_id`` is the idempotency key.
+Order webhooks carry no line items, so orders are fetched (BatchRetrieveOrders) through the resilient client.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from integrations.webhooks.base import (
+    Envelope,
+    HandlerResult,
+    PermanentWebhookError,
+    WebhookContext,
+    WebhookReceiver,
+    body_fingerprint,
+    hmac_sha256_base64,
+    signature_matches,
+)
+
+# ISO 4217 currencies whose minor unit is not 1/100 (Square money amounts are in the smallest unit).
+_MINOR_UNIT_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3}
+_ORDER_STATES = {"OPEN": "open", "COMPLETED": "completed", "CANCELED": "cancelled"}
+BATCH_RETRIEVE_MAX = 100
+
+
+class OrderNotYetVisible(Exception):
+    """The webhook named an order the API does not return yet; retried with backoff."""
+
+
+def notification_url() -> str:
+    return settings.SQUARE_WEBHOOK_NOTIFICATION_URL or f"{settings.BASE_URL}/webhooks/square/"
+
+
+def signature_for(raw_body: bytes, *, key: str, url: str) -> str:
+    return hmac_sha256_base64(key, url.encode("utf-8") + raw_body)
+
+
+def _when(value, what: str):
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PermanentWebhookError(f"{what} is not an RFC 3339 time: {value!r}")
+    return parsed
+
+
+def _decimal(value, what: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise PermanentWebhookError(f"{what} is not a number: {value!r}")
+
+
+def money(value: dict | None) -> tuple[Decimal | None, str]:
+    if not value or value.get("amount") is None:
+        return None, ""
+    currency = value.get("currency", "")
+    exponent = _MINOR_UNIT_EXPONENT.get(currency, 2)
+    return Decimal(int(value["amount"])).scaleb(-exponent), currency
+
+
+def order_sale_lines(order: dict) -> list:
+    """A Square Order -> SaleLines (one per line item). Drafts are not sales yet."""
+    from inventory.records import SaleLine
+
+    state = _ORDER_STATES.get(order.get("state", ""))
+    if state is None:
+        return []
+    order_id = order["id"]
+    occurred_at = _when(order.get("closed_at") or order.get("created_at"), f"order {order_id} time")
+    updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
+    lines = []
+    for line in order.get("line_items") or []:
+        unit_price, currency = money(line.get("base_price_money"))
+        lines.append(
+            SaleLine(
+                order_external_id=order_id,
+                line_external_id=line["uid"],
+                location_external_id=order.get("location_id", ""),
+                item_external_id=line.get("catalog_object_id", ""),
+                quantity=_decimal(line.get("quantity"), f"order {order_id} line quantity"),
+                occurred_at=occurred_at,
+                unit_price=unit_price,
+                currency=currency or (order.get("total_money") or {}).get("currency", ""),
+                order_updated_at=updated_at,
+                state=state,
+            )
+        )
+    return lines
+
+
+def inventory_count_levels(counts: list[dict]) -> list:
+    """InventoryCount objects -> StockLevels. Only IN_STOCK is sellable stock; SOLD, WASTE, ... are not levels."""
+    from inventory.records import StockLevel
+
+    levels = []
+    for count in counts:
+        if count.get("state") != "IN_STOCK" or count.get("catalog_object_type", "ITEM_VARIATION") != "ITEM_VARIATION":
+            continue
+        quantity = _decimal(count.get("quantity"), "inventory count quantity")
+        levels.append(
+            StockLevel(
+                location_external_id=count["location_id"],
+                item_external_id=count["catalog_object_id"],
+                as_of=_when(count.get("calculated_at"), "calculated_at"),
+                available=quantity,
+                on_hand=quantity,
+            )
+        )
+    return levels
+
+
+def fetch_orders(connection, order_ids: list[str], location_id: str | None) -> list[dict]:
+    from integrations.http import client_for
+
+    client = client_for(connection)
+    orders: list[dict] = []
+    for start in range(0, len(order_ids), BATCH_RETRIEVE_MAX):
+        body: dict = {"order_ids": order_ids[start : start + BATCH_RETRIEVE_MAX]}
+        if location_id:
+            body["location_id"] = location_id
+        orders.extend(client.post("/v2/orders/batch-retrieve", json=body).json().get("orders") or [])
+    return orders
+
+
+def ingest_orders(ctx: WebhookContext, order_ids: list[str], location_id: str | None) -> HandlerResult:
+    from inventory.ingest import ingest_sales
+
+    orders = fetch_orders(ctx.connection, order_ids, location_id)
+    missing = set(order_ids) - {o.get("id") for o in orders}
+    if missing:  # BatchRetrieveOrders skips unknown ids silently; the order may not be readable yet
+        raise OrderNotYetVisible(f"orders not returned by the API yet: {sorted(missing)}")
+    lines = [line for order in orders for line in order_sale_lines(order)]
+    if not lines:
+        return HandlerResult("ignored", "no sale lines (draft order or no line items)")
+    counts = ingest_sales(ctx.source, lines, replace_orders=True)
+    return HandlerResult("processed", f"orders {','.join(order_ids)}: {_counts(counts)}")
+
+
+def _counts(counts) -> str:
+    return (
+        f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, held {counts.held}"
+        + (f", removed {counts.removed}" if getattr(counts, "removed", 0) else "")
+    )
+
+
+def _object(ctx: WebhookContext, key: str) -> dict:
+    try:
+        value = ctx.payload["data"]["object"][key]
+    except (KeyError, TypeError):
+        raise PermanentWebhookError(f"payload has no data.object.{key}")
+    if value is None:
+        raise PermanentWebhookError(f"data.object.{key} is empty")
+    return value
+
+
+def on_payment(ctx: WebhookContext) -> HandlerResult:
+    payment = _object(ctx, "payment")
+    if not payment.get("order_id"):
+        return HandlerResult("ignored", "payment without an order")
+    return ingest_orders(ctx, [payment["order_id"]], payment.get("location_id"))
+
+
+def on_order(ctx: WebhookContext) -> HandlerResult:
+    key = "order_created" if ctx.event.topic == "order.created" else "order_updated"
+    summary = _object(ctx, key)
+    if not summary.get("order_id"):
+        raise PermanentWebhookError(f"data.object.{key} has no order_id")
+    return ingest_orders(ctx, [summary["order_id"]], summary.get("location_id"))
+
+
+def on_inventory_counts(ctx: WebhookContext) -> HandlerResult:
+    from inventory.ingest import ingest_stock
+
+    levels = inventory_count_levels(_object(ctx, "inventory_counts"))
+    if not levels:
+        return HandlerResult("ignored", "no IN_STOCK counts in the event")
+    return HandlerResult("processed", f"{len(levels)} levels: {_counts(ingest_stock(ctx.source, levels))}")
+
+
+def on_catalog_version(ctx: WebhookContext) -> HandlerResult:
+    """The event names no objects: a catalog delta sync (SearchCatalogObjects from the cursor) fetches them."""
+    from integrations.sync.services import request_sync
+
+    run = request_sync(ctx.connection, "catalog", trigger="webhook")
+    if run is None:
+        return HandlerResult("processed", "catalog sync already queued or running")
+    return HandlerResult("processed", f"catalog sync run {run.pk} queued")
+
+
+class SquareWebhooks(WebhookReceiver):
+    provider_key = "square"
+    signature_header = "x-square-hmacsha256-signature"
+    secret_headers = frozenset({"x-square-signature"})  # the deprecated v1 SHA-1 signature, never used
+    handlers = {
+        "payment.created": on_payment,
+        "payment.updated": on_payment,
+        "order.created": on_order,
+        "order.updated": on_order,
+        "inventory.count.updated": on_inventory_counts,
+        "catalog.version.updated": on_catalog_version,
+    }
+
+    def verify(self, raw_body: bytes, headers) -> bool:
+        key = settings.SQUARE_WEBHOOK_SIGNATURE_KEY
+        given = headers.get(self.signature_header, "")
+        if not key or not given:
+            return False
+        return signature_matches(signature_for(raw_body, key=key, url=notification_url()), given)
+
+    def envelope(self, raw_body: bytes, payload, headers) -> Envelope:
+        if not isinstance(payload, dict):
+            error = "" if payload is None else "payload is not a JSON object"
+            return Envelope(body_fingerprint(raw_body), "", "", parse_error=error)
+        topic = str(payload.get("type") or "")
+        account = str(payload.get("merchant_id") or "")
+        event_id = payload.get("event_id")
+        if not event_id:
+            return Envelope(body_fingerprint(raw_body), topic, account, parse_error="envelope has no event_id")
+        return Envelope(str(event_id), topic, account)
+
+
+receiver = SquareWebhooks()

@@ -1,0 +1,155 @@
+"""The receiving side of the inbox: resolve the connection, store the delivery exactly once, enqueue after commit.
+
+Storing comes before acknowledging, and enqueueing comes after the row is committed: if the broker is down the
+row stays ``received`` and the periodic sweep enqueues it later, so an acknowledged event is never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import Connection, WebhookEvent, WebhookRejection
+
+from .base import WebhookReceiver
+
+log = logging.getLogger(__name__)
+Status = WebhookEvent.Status
+
+# (provider, account id) -> (expires at, connection id). Only hits are cached, so a newly connected account is
+# matched on its first event; a short life keeps a moved account from being routed to the old row for long.
+_CONNECTION_TTL_SECONDS = 30.0
+_connection_cache: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+def clear_connection_cache() -> None:
+    _connection_cache.clear()
+
+
+def resolve_connection_id(provider: str, account_id: str) -> int | None:
+    if not account_id:
+        return None
+    key = (provider, account_id)
+    now = time.monotonic()
+    hit = _connection_cache.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    connection_id = (
+        Connection.objects.filter(provider=provider, external_account_id=account_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if connection_id is not None:
+        _connection_cache[key] = (now + _CONNECTION_TTL_SECONDS, connection_id)
+    return connection_id
+
+
+def parse_json(raw_body: bytes):
+    """The parsed body and an error text (empty when it parsed)."""
+    try:
+        return json.loads(raw_body), ""
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        return None, f"malformed JSON: {exc}"
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    event_id: str
+    status: str
+    duplicate: bool
+
+
+def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> StoredDelivery:
+    """Store a verified delivery. A repeat of a stored event id changes nothing."""
+    payload, parse_error = parse_json(raw_body)
+    envelope = receiver.envelope(raw_body, payload, headers)
+    parse_error = parse_error or envelope.parse_error
+    provider = receiver.provider_key
+    fields = {
+        "provider": provider,
+        "external_account_id": envelope.account_id[:255],
+        "event_id": envelope.event_id[:255],
+        "topic": envelope.topic[:128],
+        "headers": receiver.storable_headers(headers),
+        "body": raw_body,
+    }
+    for attempt in range(2):
+        connection_id = resolve_connection_id(provider, envelope.account_id)
+        now = timezone.now()
+        if parse_error:
+            # Answered 200 all the same: the provider would retry a broken body for days otherwise.
+            state = {"status": Status.FAILED, "error": parse_error, "processed_at": now}
+        elif connection_id is None:
+            state = {"status": Status.UNMATCHED, "outcome": "no connection for this account"}
+        elif receiver.handler_for(envelope.topic) is None:
+            state = {"status": Status.IGNORED, "outcome": "topic not used by the portal", "processed_at": now}
+        else:
+            # Optimistically "queued" in the same INSERT (one write per delivery); put back to "received" if
+            # the broker refuses the message.
+            state = {"status": Status.QUEUED, "enqueued_at": now}
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(connection_id=connection_id, **fields, **state)
+                if event.status == Status.QUEUED:
+                    transaction.on_commit(lambda pk=event.pk: enqueue(pk))
+        except IntegrityError:
+            if WebhookEvent.objects.filter(provider=provider, event_id=fields["event_id"]).exists():
+                return StoredDelivery(fields["event_id"], "duplicate", duplicate=True)
+            if attempt:
+                raise
+            # Not a duplicate: the cached connection was deleted meanwhile. Resolve again.
+            clear_connection_cache()
+            continue
+        return StoredDelivery(event.event_id, event.status, duplicate=False)
+    raise AssertionError("unreachable")
+
+
+def enqueue(event_pk: int) -> bool:
+    """Send the processing task; on a broker failure leave the row for the sweep instead of failing the request."""
+    from .tasks import process_webhook_event
+
+    try:
+        process_webhook_event.apply_async(args=[event_pk], retry=False)
+    except Exception as exc:  # noqa: BLE001 - any broker failure means the same thing here: the sweep will do it
+        log.warning("broker unavailable, webhook event %s left for the sweep (%s)", event_pk, type(exc).__name__)
+        WebhookEvent.objects.filter(pk=event_pk, status=Status.QUEUED).update(
+            status=Status.RECEIVED, enqueued_at=None
+        )
+        return False
+    return True
+
+
+def record_rejection(provider: str, reason: str, *, headers: dict[str, str], raw_body: bytes, remote_addr: str):
+    """Count a refused delivery and keep the first few of the day as samples (never the signature itself)."""
+    today = timezone.localdate()
+    key = {"provider": provider, "reason": reason, "day": today}
+    if not WebhookRejection.objects.filter(**key).update(count=F("count") + 1, last_seen_at=timezone.now()):
+        try:
+            with transaction.atomic():
+                WebhookRejection.objects.create(**key, count=1)
+        except IntegrityError:  # a concurrent first rejection of the day created it
+            WebhookRejection.objects.filter(**key).update(count=F("count") + 1, last_seen_at=timezone.now())
+    limit = settings.WEBHOOK_REJECTION_SAMPLES
+    if limit <= 0:
+        return
+    with transaction.atomic():
+        row = WebhookRejection.objects.select_for_update().filter(**key).only("samples").first()
+        if row is None or len(row.samples) >= limit:
+            return
+        row.samples.append(
+            {
+                "at": timezone.now().isoformat(),
+                "remote_addr": remote_addr,
+                "headers": {k: v[:200] for k, v in headers.items()},
+                "body_bytes": len(raw_body),
+                "body_prefix": raw_body[:256].decode("utf-8", "replace"),
+            }
+        )
+        row.save(update_fields=["samples"])
