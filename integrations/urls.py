@@ -1,10 +1,16 @@
 from django.urls import path
 
 from . import views
+from .oauth import views as oauth_views
 from .webhooks.views import receive_webhook
 
 urlpatterns = [
     path("portal/", views.portal_index, name="portal"),
+    path("portal/connections/<int:pk>/", views.portal_connection, name="portal-connection"),
+    path("portal/connections/<int:pk>/disconnect/", views.portal_disconnect, name="portal-disconnect"),
+    # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
+    path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
+    path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),
     # Webhooks (contract): one URL per provider; a later provider adds its line here.
     path("webhooks/square/", receive_webhook, {"provider_key": "square"}, name="webhook-square"),
     path("webhooks/shopify/", receive_webhook, {"provider_key": "shopify"}, name="webhook-shopify"),

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from integrations.models import Connection, SyncSchedule
 
+from . import connection_actions
 from .secrets import secret_state
 
 
@@ -36,3 +37,5 @@ class ConnectionAdmin(admin.ModelAdmin):
                                 "updated_at"]}),
     ]
     inlines = [SyncScheduleInline]
+    actions = [connection_actions.refresh_token_now, connection_actions.test_connection,
+               connection_actions.disconnect_connections]

@@ -23,6 +23,11 @@ class NetSuiteProvider(Provider):
     def app_base_url(self, account_id: str) -> str:
         return settings.NETSUITE_APP_URL_TEMPLATE.format(account_host=account_host(account_id)).rstrip("/")
 
+    def oauth(self):
+        from .oauth import NetSuiteOAuth
+
+        return NetSuiteOAuth(self)
+
     def api_base_url(self, connection) -> str:
         override = (connection.settings or {}).get("api_base_url")
         if override:

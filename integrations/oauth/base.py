@@ -1,0 +1,265 @@
+"""The shared OAuth 2.0 authorization-code flow. A provider's ``oauth.py`` subclasses ``OAuthFlow``, sets the
+configuration attributes and overrides only the hooks where the provider differs (Square's ISO ``expires_at``,
+Shopify's callback HMAC and shop domain, NetSuite's per-account hosts and Basic client auth).
+
+Every provider call goes through the resilient client (``integrations.http.app_client`` for token and revoke
+calls, ``client_for(connection)`` for API calls); this module never touches HTTP itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .errors import OAuthFlowError, TokenRefreshError
+
+if TYPE_CHECKING:
+    from integrations.models import Connection, OAuthSession
+    from integrations.providers.base import Provider
+
+logger = logging.getLogger("integrations.oauth")
+
+# Error codes from a token endpoint that mean the grant itself is dead: retrying cannot help, the merchant must
+# authorize again. OAuth's ``invalid_grant`` plus Square's codes for a revoked or unknown token.
+DEAD_GRANT_CODES = {"invalid_grant", "unauthorized_client", "UNAUTHORIZED", "ACCESS_TOKEN_REVOKED",
+                    "ACCESS_TOKEN_EXPIRED", "INVALID_GRANT"}
+
+
+@dataclass
+class TokenSet:
+    """What a token endpoint granted. Secrets are kept out of ``repr`` so a traceback or log never shows them."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+    refresh_token_expires_at: datetime | None = None
+    scopes: list[str] | None = None
+    account_id: str | None = None
+
+
+@dataclass
+class TokenEndpointError(Exception):
+    """A token/revoke endpoint refused the call (or the client gave up). No request data is kept on it."""
+
+    status: int | None
+    codes: list[str]
+    detail: str = ""
+
+    def __str__(self) -> str:
+        # Status and codes only: a provider's free-text detail could echo request data, so it is not logged.
+        return f"HTTP {self.status} {','.join(self.codes)}".strip()
+
+    @property
+    def dead_grant(self) -> bool:
+        return bool(DEAD_GRANT_CODES.intersection(self.codes))
+
+
+def _error_codes(payload: Any) -> tuple[list[str], str]:
+    """OAuth ``{"error": ..}``, Square ``{"errors": [{"code": ..}]}`` or ``{"type": ..}``, NetSuite
+    ``{"o:errorDetails": [{"o:errorCode": ..}]}``."""
+    if not isinstance(payload, dict):
+        return [], ""
+    codes: list[str] = []
+    if isinstance(payload.get("error"), str):
+        codes.append(payload["error"])
+    for item in payload.get("errors") or []:
+        if isinstance(item, dict) and item.get("code"):
+            codes.append(str(item["code"]))
+    for item in payload.get("o:errorDetails") or []:
+        if isinstance(item, dict) and item.get("o:errorCode"):
+            codes.append(str(item["o:errorCode"]))
+    if isinstance(payload.get("type"), str) and not codes:
+        codes.append(payload["type"])
+    detail = payload.get("error_description") or payload.get("message") or ""
+    return codes, str(detail)[:200]
+
+
+def seconds_from_now(value: Any, now: datetime) -> datetime | None:
+    try:
+        return now + timedelta(seconds=int(value))  # NetSuite sends expires_in as the string "3600"
+    except (TypeError, ValueError):
+        return None
+
+
+class OAuthFlow:
+    # --- configuration a provider sets ---
+    settings_prefix = ""  # reads <PREFIX>_CLIENT_ID, _CLIENT_SECRET, _SCOPES
+    use_pkce = False
+    scope_delimiter = " "
+    token_body = "json"  # "json" or "form"
+    # The periodic task refreshes a token this long before it expires.
+    refresh_ahead = timedelta(minutes=15)
+
+    def __init__(self, provider: Provider):
+        self.provider = provider
+
+    # --- settings, read at call time so tests can point a provider elsewhere ---
+    def client_id(self) -> str:
+        return getattr(settings, f"{self.settings_prefix}_CLIENT_ID")
+
+    def client_secret(self) -> str:
+        return getattr(settings, f"{self.settings_prefix}_CLIENT_SECRET")
+
+    def scopes(self) -> list[str]:
+        return list(getattr(settings, f"{self.settings_prefix}_SCOPES"))
+
+    def redirect_uri(self) -> str:
+        return f"{settings.BASE_URL}/integrations/{self.provider.key}/callback/"
+
+    # --- connect ---
+    def clean_connect_input(self, params) -> dict:
+        """Validate what the connect page asked for (shop, account id); the result is kept on the OAuthSession."""
+        return {}
+
+    def account_hint(self, extra: dict) -> str | None:
+        """The external account known before the exchange (Shopify shop, NetSuite account), if any."""
+        return None
+
+    def authorize_endpoint(self, extra: dict) -> str:
+        raise NotImplementedError
+
+    def authorize_params(self, session: OAuthSession, code_challenge: str | None) -> dict:
+        params = {
+            "client_id": self.client_id(),
+            "response_type": "code",
+            "scope": self.scope_delimiter.join(self.scopes()),
+            "redirect_uri": session.redirect_uri,
+            "state": session.state,
+        }
+        if code_challenge:
+            params.update(code_challenge=code_challenge, code_challenge_method="S256")
+        return params
+
+    def authorize_url(self, session: OAuthSession, code_challenge: str | None) -> str:
+        return f"{self.authorize_endpoint(session.extra)}?{urlencode(self.authorize_params(session, code_challenge))}"
+
+    def verify_callback(self, params, session: OAuthSession) -> None:
+        """Provider checks on the callback before the code is exchanged (Shopify: hmac, timestamp, shop)."""
+
+    def denial(self, params) -> OAuthFlowError | None:
+        error = params.get("error")
+        if not error:
+            return None
+        if error == "access_denied":
+            return OAuthFlowError("denied", f"You declined access on {self.provider.name}. Nothing was connected.",
+                                  advice="If that was a mistake, click Connect again and choose Allow.")
+        return OAuthFlowError("provider_error", f"{self.provider.name} reported a problem ({error[:60]}) and did "
+                              "not grant access. Nothing was connected.")
+
+    # --- token endpoint ---
+    def token_base_url(self, account: str | None) -> str:
+        raise NotImplementedError
+
+    token_path = "/oauth/token"
+
+    def client_auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def exchange_fields(self, session: OAuthSession, code: str) -> dict:
+        fields = {"grant_type": "authorization_code", "client_id": self.client_id(), "code": code,
+                  "redirect_uri": session.redirect_uri}
+        if session.code_verifier:
+            fields["code_verifier"] = session.code_verifier
+        else:
+            fields["client_secret"] = self.client_secret()
+        return fields
+
+    def refresh_fields(self, connection: Connection) -> dict:
+        return {"grant_type": "refresh_token", "client_id": self.client_id(),
+                "client_secret": self.client_secret(), "refresh_token": connection.refresh_token}
+
+    def exchange(self, session: OAuthSession, code: str) -> TokenSet:
+        account = self.account_hint(session.extra)
+        payload = self.post(self.token_base_url(account), self.token_path, self.exchange_fields(session, code),
+                            account_key=account)
+        tokens = self.parse_tokens(payload, timezone.now())
+        tokens.account_id = self.account_from_exchange(payload, session)
+        if tokens.scopes is None:
+            tokens.scopes = self.granted_scopes(tokens, session)
+        return tokens
+
+    def refresh(self, connection: Connection) -> TokenSet:
+        if not connection.refresh_token:
+            raise TokenRefreshError("no refresh token stored", permanent=True)
+        try:
+            payload = self.post(self.token_base_url(connection.external_account_id), self.token_path,
+                                self.refresh_fields(connection), account_key=connection.external_account_id)
+        except TokenEndpointError as exc:
+            permanent = exc.dead_grant or exc.status == 401
+            raise TokenRefreshError(str(exc), permanent=permanent) from None
+        return self.parse_tokens(payload, timezone.now())
+
+    def parse_tokens(self, payload: dict, now: datetime) -> TokenSet:
+        if not isinstance(payload, dict) or not payload.get("access_token"):
+            codes, _ = _error_codes(payload)
+            raise TokenEndpointError(None, codes, "token response without access_token")
+        scope = payload.get("scope")
+        return TokenSet(
+            access_token=payload["access_token"],
+            refresh_token=payload.get("refresh_token") or None,
+            expires_at=self.parse_expiry(payload, now),
+            refresh_token_expires_at=seconds_from_now(payload.get("refresh_token_expires_in"), now),
+            scopes=[s for s in scope.replace(",", " ").split() if s] if isinstance(scope, str) else None,
+        )
+
+    def parse_expiry(self, payload: dict, now: datetime) -> datetime | None:
+        if payload.get("expires_in") is not None:
+            return seconds_from_now(payload["expires_in"], now)
+        if payload.get("expires_at"):
+            return parse_datetime(str(payload["expires_at"]))
+        return None
+
+    def account_from_exchange(self, payload: dict, session: OAuthSession) -> str:
+        account = self.account_hint(session.extra)
+        if not account:
+            raise OAuthFlowError("no_account", f"{self.provider.name} did not say which account was connected.")
+        return account
+
+    def granted_scopes(self, tokens: TokenSet, session: OAuthSession) -> list[str]:
+        return self.scopes()
+
+    def post(self, base_url: str, path: str, fields: dict, *, account_key: str | None = None,
+             headers: dict | None = None) -> dict:
+        """POST to a token/revoke endpoint through the resilient client; errors come back as TokenEndpointError."""
+        from integrations.http import app_client
+        from integrations.http.errors import ProviderError
+
+        all_headers = {**self.client_auth_headers(), **(headers or {})}
+        body = {"json": fields} if self.token_body == "json" else {"data": fields}
+        try:
+            response = app_client(self.provider.key, base_url, account_key=account_key).post(
+                path, headers=all_headers, **body
+            )
+        except ProviderError as exc:
+            raise TokenEndpointError(getattr(exc, "status", None), list(getattr(exc, "codes", None) or []),
+                                     str(getattr(exc, "detail", "") or "")[:200]) from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 400:
+            codes, detail = _error_codes(payload)
+            raise TokenEndpointError(response.status_code, codes, detail)
+        return payload if isinstance(payload, dict) else {}
+
+    # --- after connect, revoke, health ---
+    def after_connect(self, connection: Connection) -> None:
+        """Provider set-up that needs the new tokens (Shopify webhook subscriptions)."""
+
+    def revoke(self, connection: Connection) -> bool:
+        """Revoke the grant at the provider. Returns False when the provider offers no way to."""
+        return False
+
+    def test_connection(self, connection: Connection) -> str:
+        """A cheap authenticated call; returns a short description of what answered."""
+        raise NotImplementedError
+
+    def problem_for_dead_grant(self) -> str:
+        return f"{self.provider.name} access was revoked or has expired: reconnect."

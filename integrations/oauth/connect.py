@@ -1,0 +1,77 @@
+"""Finishing a connect: attach the granted tokens to the retailer's connection for that external account, create
+its sync schedules (the initial sync is queued by ``next_run_at=now``: the dispatcher picks them up), run the
+provider's post-connect set-up (Shopify webhook subscriptions) and mark it active."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.models import Connection, OAuthSession, SyncSchedule
+
+from .base import OAuthFlow, TokenSet
+from .errors import OAuthFlowError
+from .store import apply_tokens
+
+logger = logging.getLogger("integrations.oauth")
+
+
+def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet) -> Connection:
+    provider = flow.provider
+    account = tokens.account_id
+    taken = OAuthFlowError(
+        "account_taken",
+        f"This {provider.name} account is already connected to another ShelfOps retailer, so it was not connected.",
+        advice="If it should move to your retailer, ask ShelfOps support to disconnect it from the other one first.",
+    )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            connection = (
+                Connection.objects.select_for_update()
+                .filter(provider=provider.key, external_account_id=account)
+                .first()
+            )
+            if connection is not None and connection.retailer_id != session.retailer_id:
+                raise taken
+            reconnect = connection is not None
+            if connection is None:
+                connection = Connection(retailer=session.retailer, provider=provider.key, external_account_id=account)
+            apply_tokens(connection, tokens, now, is_refresh=False)
+            connection.display_name = connection.display_name or account
+            connection.auth_mode = Connection.AuthMode.AUTHORIZATION_CODE
+            connection.status = Connection.Status.ACTIVE
+            connection.problem = ""
+            connection.connected_at = now
+            connection.disconnected_at = None
+            connection.save()
+            ensure_schedules(connection, now)
+    except IntegrityError:
+        # Two callbacks for the same external account raced; the unique constraint picked the winner.
+        raise taken from None
+    logger.info("%s %s connection %s for retailer %s", "reconnected" if reconnect else "connected", provider.key,
+                connection.pk, session.retailer_id)
+    flow.after_connect(connection)
+    return connection
+
+
+def ensure_schedules(connection: Connection, now) -> None:
+    """One schedule per stream with the provider's default interval; on reconnect keep staff's interval edits but
+    re-enable and run now."""
+    defaults = connection_provider(connection).schedule_defaults
+    for stream, interval in defaults.items():
+        schedule, created = SyncSchedule.objects.get_or_create(
+            connection=connection, stream=stream, defaults={"interval_seconds": interval, "next_run_at": now}
+        )
+        if not created:
+            schedule.enabled = True
+            schedule.next_run_at = now
+            schedule.save(update_fields=["enabled", "next_run_at"])
+
+
+def connection_provider(connection: Connection):
+    from integrations.providers import get_provider
+
+    return get_provider(connection.provider)
