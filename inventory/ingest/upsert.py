@@ -1,0 +1,136 @@
+"""One batched, idempotent ``INSERT ... ON CONFLICT DO UPDATE ... WHERE <changed>`` for both databases.
+
+Both PostgreSQL and SQLite (>= 3.39 for ``IS DISTINCT FROM``) speak the same upsert dialect, so one statement
+shape serves both; only how the rows reach the server and how "created" is told from "updated" differ:
+
+- PostgreSQL, big batch: rows are streamed with ``COPY`` into a temporary stage table and upserted from it in one
+  statement (``COPY`` is several times cheaper per row than bound parameters). ``RETURNING (xmax = 0)`` tells an
+  inserted row from an updated one, aggregated in the server so no per-row result comes back.
+- PostgreSQL small batch and SQLite: a multi-row ``VALUES`` list with bound parameters.
+  SQLite has no ``xmax``; a row whose ``created_at`` is this batch's timestamp was inserted by it.
+
+The ``WHERE`` on ``DO UPDATE`` is what makes "unchanged" real: a row whose values are all the same, or whose
+stored version is newer (the caller's ``guard``), is not written at all, so ``updated_at`` does not move.
+Rows are sorted by key first so concurrent ingests of overlapping batches lock rows in the same order (no
+deadlock: the second one waits, then finds nothing to change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+# Below this many rows a VALUES list is cheaper than creating/filling a stage table.
+COPY_THRESHOLD = 2000
+# SQLite allows 32766 bound parameters, PostgreSQL 65535; stay well under both.
+MAX_PARAMS = 30000
+
+
+@dataclass(frozen=True)
+class UpsertSpec:
+    table: str
+    columns: tuple[str, ...]  # every inserted column, in row-tuple order (includes created_at, updated_at)
+    keys: tuple[str, ...]  # the unique constraint's columns
+    updates: tuple[str, ...]  # columns overwritten on conflict when something changed (updated_at added)
+    guard: str = ""  # extra SQL condition on DO UPDATE, e.g. out-of-order protection; "t" is the stored row
+    # Columns where NULL means "not reported": the stored value is kept (e.g. a stock state the provider omitted).
+    keep_when_null: tuple[str, ...] = ()
+
+    def _new(self, column: str) -> str:
+        if column in self.keep_when_null:
+            return f"COALESCE(excluded.{column}, t.{column})"
+        return f"excluded.{column}"
+
+    def sql_tail(self) -> str:
+        sets = ", ".join(f"{c} = {self._new(c)}" for c in self.updates)
+        changed = " OR ".join(f"t.{c} IS DISTINCT FROM {self._new(c)}" for c in self.updates)
+        where = f"({changed})" + (f" AND ({self.guard})" if self.guard else "")
+        return (
+            f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {sets}, updated_at = excluded.updated_at WHERE {where}"
+        )
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def adapt_rows(spec: UpsertSpec, rows: list[tuple], field_kinds: dict[str, str]) -> list[tuple]:
+    """SQLite's driver does not know Django's storage formats for aware datetimes and Decimals; the raw cursor
+    needs them adapted the way the ORM would. psycopg adapts both natively, so PostgreSQL skips this."""
+    if is_postgres():
+        return rows
+    ops = connection.ops
+    adapters = []
+    for column in spec.columns:
+        kind = field_kinds.get(column)
+        if kind == "datetime":
+            adapters.append(ops.adapt_datetimefield_value)
+        elif kind == "decimal":
+            adapters.append(lambda v: None if v is None else str(v))
+        else:
+            adapters.append(None)
+    return [tuple(a(v) if a else v for a, v in zip(adapters, row, strict=True)) for row in rows]
+
+
+def upsert(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: int) -> tuple[int, int]:
+    """Upsert ``rows`` (already deduplicated on the key and sorted); return (created, updated)."""
+    if not rows:
+        return 0, 0
+    if is_postgres() and len(rows) >= COPY_THRESHOLD:
+        return _upsert_staged(spec, rows)
+    created = updated = 0
+    per_statement = max(1, MAX_PARAMS // len(spec.columns))
+    for start in range(0, len(rows), per_statement):
+        c, u = _upsert_values(spec, rows[start : start + per_statement], created_at_index)
+        created += c
+        updated += u
+    return created, updated
+
+
+def _upsert_values(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: int) -> tuple[int, int]:
+    placeholder = "(" + ", ".join(["%s"] * len(spec.columns)) + ")"
+    params = [v for row in rows for v in row]
+    insert = (
+        f"INSERT INTO {spec.table} AS t ({', '.join(spec.columns)}) VALUES "
+        + ", ".join([placeholder] * len(rows))
+        + " "
+        + spec.sql_tail()
+    )
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                f"WITH up AS ({insert} RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FROM up",
+                params,
+            )
+            created, written = cursor.fetchone()
+            return created, written - created
+        batch_created_at = rows[0][created_at_index]
+        cursor.execute(insert + " RETURNING created_at", params)
+        returned = cursor.fetchall()
+    # The driver may hand back a naive datetime or the stored text; both print as Django stored them.
+    created = sum(1 for (created_at,) in returned if str(created_at) == str(batch_created_at))
+    return created, len(returned) - created
+
+
+def _upsert_staged(spec: UpsertSpec, rows: Sequence[tuple]) -> tuple[int, int]:
+    stage = f"ingest_stage_{spec.table}"
+    cols = ", ".join(spec.columns)
+    with connection.cursor() as cursor:
+        # Same column types as the target, no constraints or indexes; lives until the transaction ends.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS SELECT {cols} FROM {spec.table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"WITH up AS (INSERT INTO {spec.table} AS t ({cols}) SELECT {cols} FROM {stage} "
+            f"ORDER BY {', '.join(spec.keys)} {spec.sql_tail()} RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FROM up"
+        )
+        created, written = cursor.fetchone()
+    return created, written - created
