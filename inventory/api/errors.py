@@ -7,7 +7,8 @@
 Headers DRF sets on the exception (``Retry-After`` on 429, ``WWW-Authenticate`` on 401) are kept.
 """
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -29,6 +30,11 @@ def _flatten(detail, field=None):
 
 
 def api_exception_handler(exc, context):
+    # Django's own exceptions, converted as DRF would, so the code below sees DRF exceptions only.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None  # not an API exception: a real bug, left to Django's 500 handling and logging
@@ -39,9 +45,8 @@ def api_exception_handler(exc, context):
         )
         code = "invalid"
     else:
-        detail_obj = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        detail = str(detail_obj)
-        code = getattr(detail_obj, "code", None) or getattr(exc, "default_code", "error")
+        detail = str(exc.detail)
+        code = getattr(exc.detail, "code", None) or exc.default_code
         errors = []
     response.data = {"status": response.status_code, "code": code, "detail": detail, "errors": errors}
     return response

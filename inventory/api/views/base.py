@@ -28,4 +28,4 @@ def default_changes_ordering(fallback):
         return "updated_at" if "updated_since" in request.query_params else fallback
 
     choose.fallback = fallback
-    return choose
+    return staticmethod(choose)  # a plain function as a class attribute would be bound as a method

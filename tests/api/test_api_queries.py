@@ -1,0 +1,37 @@
+"""No N+1: a list page costs the same number of queries whatever its size (and the count is small)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    "stores/", "products/", "inventory-levels/", "transactions/", "mappings/", "connections/", "sync-runs/",
+    "api-calls/", "transactions/?store={store}&occurred_after=2026-01-01T00:00:00Z",
+    "transactions/?updated_since=2026-01-01T00:00:00Z", "inventory-levels/?product={product}",
+]
+
+
+def count_queries(client, url):
+    client.get(url)  # warm: last_used_at is written at most once a minute, keep it out of the comparison
+    with CaptureQueriesContext(connection) as ctx:
+        answer = client.get(url)
+    assert answer.status_code == 200, answer.content
+    return len(ctx.captured_queries), len(answer.json()["results"])
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_query_count_is_constant_in_page_size(path, acme, rival, acme_staff_client):
+    from .conftest import build_tenant
+
+    # A second connection with its own streams, so connection lists have several rows too.
+    extra = build_tenant(acme.retailer, prefix="acme2", stores=1, products=1, lines_per_pair=1)
+    assert extra.connection.retailer == acme.retailer
+    url = "/api/v1/" + path.format(store=acme.stores[0].pk, product=acme.products[0].pk)
+    sep = "&" if "?" in url else "?"
+    small_q, small_n = count_queries(acme_staff_client, f"{url}{sep}page_size=1")
+    big_q, big_n = count_queries(acme_staff_client, f"{url}{sep}page_size=1000")
+    assert big_n > small_n == 1
+    assert big_q == small_q
+    assert small_q <= 6  # token lookup + (filter choice lookups) + the page + connection prefetches
