@@ -21,7 +21,9 @@ def start_square(client) -> dict:
 
 
 def test_rfc7636_s256_vector():
-    assert s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    # RFC 7636 appendix B
+    verifier, challenge = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert s256_challenge(verifier) == challenge
 
 
 def test_connect_redirects_with_random_state_and_pkce(merchant_client, merchant_user, retailer):
@@ -108,8 +110,8 @@ def test_callback_without_login_is_a_readable_page(merchant_client):
 
 def test_denial_shows_error_page_and_creates_nothing(merchant_client, caplog):
     params = start_square(merchant_client)
-    response = merchant_client.get("/integrations/square/callback/",
-                                   {"error": "access_denied", "error_description": "user denied", "state": params["state"]})
+    response = merchant_client.get("/integrations/square/callback/", {
+        "error": "access_denied", "error_description": "user denied", "state": params["state"]})
     assert response.status_code == 400
     body = response.content.decode()
     assert "You declined access on Square" in body and "Back to your connections" in body

@@ -36,9 +36,10 @@ class Command(BaseCommand):
                     if not chunk:
                         break
                     for obj in chunk:
-                        # Reading decrypted with whichever key matches; saving encrypts with the first key.
+                        # Reading decrypted with whichever key matches; saving encrypts with the first key. Not
+                        # bulk_update: the encrypted field would encrypt its CASE expression instead of the values.
                         values += sum(1 for n in names if getattr(obj, n) is not None)
-                    model._default_manager.bulk_update(chunk, names)
+                        obj.save(update_fields=names)
                 rows += len(chunk)
                 last_pk = chunk[-1].pk
             total += values

@@ -1,0 +1,151 @@
+"""Shopify connect: shop domain validation, callback hmac (official test vector) and timestamp, then the exchange
+for an expiring offline token and webhook registration through the resilient client (mocked with responses)."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import responses
+
+from integrations.models import Connection, OAuthSession, SyncSchedule
+from integrations.providers.shopify.oauth import callback_hmac, clean_shop
+
+from .conftest import query_of
+
+pytestmark = pytest.mark.django_db
+VECTORS = json.loads((Path(__file__).resolve().parents[3] / "shared/reference/test-vectors.json").read_text()) \
+    if (Path(__file__).resolve().parents[3] / "shared/reference/test-vectors.json").exists() else None
+SECRET = "shpss_shelfops_local_secret"
+
+
+def test_callback_hmac_matches_the_official_library_vector():
+    vector = VECTORS["shopify_oauth_callback"] if VECTORS else {
+        "client_secret": "hush", "query": {"code": "abc", "shop": "some-shop.myshopify.com", "state": "xyz",
+                                           "timestamp": "1700000000"},
+        "hmac": "4ba67c30978722b73a1167434f5953d8cd99d1d9ecba773fb7e245478d21d82d"}
+    assert callback_hmac(vector["query"], vector["client_secret"]) == vector["hmac"]
+    assert callback_hmac({**vector["query"], "hmac": "ignored", "signature": "ignored"},
+                         vector["client_secret"]) == vector["hmac"]
+
+
+@pytest.mark.parametrize("shop", ["evil.com", "x.myshopify.com.evil.com", "http://127.0.0.1", "127.0.0.1",
+                                  "http://demo.myshopify.com", "demo.myshopify.com/../evil", "-x.myshopify.com",
+                                  "demo.myshopify.com@evil.com", "", "a b.myshopify.com", "demo.myshopify.com.",
+                                  "demo.myshopify.com:8443"])
+def test_bad_shop_values_are_refused_before_any_redirect(merchant_client, shop):
+    response = merchant_client.get("/integrations/shopify/connect/", {"shop": shop})
+    assert response.status_code == 400
+    assert "myshopify.com" in response.content.decode()
+    assert not OAuthSession.objects.exists()
+
+
+@pytest.mark.parametrize("typed, shop", [("demo", "demo.myshopify.com"), ("Demo.MyShopify.com", "demo.myshopify.com"),
+                                         ("https://demo-2.myshopify.com/", "demo-2.myshopify.com")])
+def test_what_merchants_paste_is_normalised(typed, shop):
+    assert clean_shop(typed) == shop
+
+
+def test_shop_pattern_is_a_setting(settings):
+    settings.SHOPIFY_SHOP_DOMAIN_PATTERN = r"^[a-z0-9][a-z0-9\-]*\.shops\.test$"
+    assert clean_shop("demo.shops.test") == "demo.shops.test"
+
+
+def start(client, shop="demo.myshopify.com") -> dict:
+    response = client.get("/integrations/shopify/connect/", {"shop": shop})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"https://{shop}/admin/oauth/authorize?")
+    params = query_of(response["Location"])
+    assert "grant_options[]" not in params and "code_challenge" not in params
+    assert params["scope"] == "read_products,read_inventory,read_locations,read_orders"
+    return params
+
+
+def signed(query: dict, secret=SECRET) -> dict:
+    return {**query, "hmac": callback_hmac(query, secret)}
+
+
+def callback_query(state, shop="demo.myshopify.com", timestamp=None, code="shopify-code-123"):
+    return {"code": code, "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtbw", "shop": shop, "state": state,
+            "timestamp": str(int(time.time()) if timestamp is None else timestamp)}
+
+
+@pytest.mark.parametrize("tamper", ["wrong_secret", "missing", "edited_code"])
+def test_bad_hmac_is_refused_without_exchanging(merchant_client, tamper):
+    params = start(merchant_client)
+    query = callback_query(params["state"])
+    if tamper == "wrong_secret":
+        query = signed(query, "not-the-secret")
+    elif tamper == "edited_code":
+        query = {**signed(query), "code": "attacker-code"}
+    with responses.RequestsMock() as mock:  # any provider call would fail the test
+        response = merchant_client.get("/integrations/shopify/callback/", query)
+        assert len(mock.calls) == 0
+    assert response.status_code == 400
+    assert "signature" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize("age", [601, 86400, -3600])
+def test_stale_or_future_timestamp_is_refused(merchant_client, age):
+    params = start(merchant_client)
+    response = merchant_client.get("/integrations/shopify/callback/",
+                                   signed(callback_query(params["state"], timestamp=int(time.time()) - age)))
+    assert response.status_code == 400
+    assert "too old" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+def test_callback_for_another_shop_is_refused(merchant_client):
+    params = start(merchant_client)
+    response = merchant_client.get("/integrations/shopify/callback/",
+                                   signed(callback_query(params["state"], shop="other.myshopify.com")))
+    assert response.status_code == 400
+    assert "different shop" in response.content.decode()
+
+
+@pytest.mark.parametrize("shop", ["evil.com", "x.myshopify.com.evil.com", "http://127.0.0.1"])
+def test_bad_shop_in_callback_is_refused(merchant_client, shop):
+    params = start(merchant_client)
+    response = merchant_client.get("/integrations/shopify/callback/", signed(callback_query(params["state"], shop)))
+    assert response.status_code == 400
+    assert not Connection.objects.exists()
+
+
+def _graphql_ok(request):
+    body = json.loads(request.body)
+    topic = body["variables"]["topic"]
+    assert body["variables"]["webhookSubscription"]["uri"] == "https://portal.example.test/webhooks/shopify/"
+    return 200, {}, json.dumps({"data": {"webhookSubscriptionCreate": {
+        "webhookSubscription": {"id": f"gid://shopify/WebhookSubscription/{topic}", "topic": topic},
+        "userErrors": []}}})
+
+
+@responses.activate
+def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client, retailer, settings):
+    settings.HTTP_MAX_ATTEMPTS = 1
+    responses.post("https://demo.myshopify.com/admin/oauth/access_token", json={
+        "access_token": "shpat_secret_access", "scope": "read_products,read_inventory,read_locations,read_orders",
+        "expires_in": 3600, "refresh_token": "shprt_secret_refresh", "refresh_token_expires_in": 7776000})
+    graphql = responses.add_callback(responses.POST, "https://demo.myshopify.com/admin/api/2026-07/graphql.json",
+                                     callback=_graphql_ok)
+    params = start(merchant_client)
+    response = merchant_client.get("/integrations/shopify/callback/", signed(callback_query(params["state"])))
+    connection = Connection.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/portal/connections/{connection.pk}/"
+    exchange = json.loads(responses.calls[0].request.body)
+    assert exchange == {"client_id": "shelfops-local-shopify-app", "client_secret": SECRET,
+                        "code": "shopify-code-123", "expiring": 1}
+    assert (connection.retailer, connection.external_account_id, connection.status) == (
+        retailer, "demo.myshopify.com", Connection.Status.ACTIVE)
+    assert connection.access_token == "shpat_secret_access" and connection.refresh_token == "shprt_secret_refresh"
+    assert connection.scopes == "read_inventory read_locations read_orders read_products"
+    assert graphql.call_count == 6
+    assert responses.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_secret_access"
+    assert connection.settings["webhooks"]["failed"] == []
+    schedules = {s.stream: s for s in SyncSchedule.objects.filter(connection=connection)}
+    assert {k: s.interval_seconds for k, s in schedules.items()} == {
+        "locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600}
+    assert all(s.enabled and s.next_run_at <= connection.connected_at for s in schedules.values())
+    page = merchant_client.get(response["Location"]).content.decode()
+    assert "is connected" in page and "Active" in page
