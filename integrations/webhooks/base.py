@@ -96,6 +96,15 @@ class WebhookReceiver(ABC):
         return self.handlers.get(topic)
 
 
+def describe_counts(counts) -> str:
+    """Ingest counts as the row's outcome. Records ingest refused (``counts.errors``) fail the event instead, with
+    the reasons on the row, so nothing is dropped silently; the savepoint undoes the rest until a replay."""
+    if counts.errors:
+        raise PermanentWebhookError("ingest refused records: " + "; ".join(counts.errors[:5]))
+    text = f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, held {counts.held}"
+    return text + (f", removed {counts.removed}" if counts.removed else "")
+
+
 def body_fingerprint(raw_body: bytes) -> str:
     """A stable stand-in event id for deliveries whose own id cannot be read (malformed body), so a provider's
     retries of the same broken body still dedupe."""

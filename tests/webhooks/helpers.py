@@ -14,6 +14,10 @@ import hmac
 import json
 import uuid
 
+from django.test import Client
+
+from integrations.models import WebhookEvent
+
 SQUARE_KEY = "test-square-signature-key"
 SQUARE_URL = "https://portal.example.com/webhooks/square/"
 SHOPIFY_SECRET = "test-shopify-client-secret"
@@ -91,3 +95,15 @@ def shopify_order(order_id: int, lines: list[tuple[int, int, int, str]], *, upda
             for lid, vid, qty, price in lines
         ],
     }
+
+
+def post(path, body, headers, client=None):
+    return (client or Client()).post(path, data=body, content_type="application/json", **headers)
+
+
+def deliver(provider: str, request: tuple[bytes, dict]) -> WebhookEvent:
+    """POST a signed delivery through the real view and return the stored row (or the existing one)."""
+    body, headers = request
+    response = post(f"/webhooks/{provider}/", body, headers)
+    assert response.status_code == 200, response.content
+    return WebhookEvent.objects.get(provider=provider, event_id=response.json()["event_id"])

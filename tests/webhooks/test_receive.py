@@ -7,52 +7,24 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
-from integrations.models import Connection, WebhookEvent, WebhookRejection
+from integrations.models import WebhookEvent, WebhookRejection
 from integrations.providers.shopify.webhooks import signature_for as shopify_signature_for
 from integrations.providers.square.webhooks import notification_url
 from integrations.providers.square.webhooks import signature_for as square_signature_for
-from integrations.webhooks.inbox import clear_connection_cache
 
-from .webhook_helpers import (
-    SHOPIFY_SECRET,
-    SHOPIFY_SHOP,
+from .helpers import (
     SQUARE_KEY,
     SQUARE_MERCHANT,
     SQUARE_URL,
+    post,
     shopify_request,
     square_event,
     square_request,
 )
 
 pytestmark = pytest.mark.django_db
-VECTORS_FILE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "test-vectors.json"
+VECTORS_FILE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "test-vectors.json"
 VECTORS = json.loads(VECTORS_FILE.read_text()) if VECTORS_FILE.exists() else None
-SETTINGS = {"SQUARE_WEBHOOK_SIGNATURE_KEY": SQUARE_KEY, "SQUARE_WEBHOOK_NOTIFICATION_URL": SQUARE_URL,
-            "SHOPIFY_CLIENT_SECRET": SHOPIFY_SECRET}
-
-
-@pytest.fixture(autouse=True)
-def webhook_settings():
-    clear_connection_cache()
-    with override_settings(**SETTINGS):
-        yield
-    clear_connection_cache()
-
-
-@pytest.fixture
-def square_connection(retailer):
-    return Connection.objects.create(retailer=retailer, provider="square", external_account_id=SQUARE_MERCHANT,
-                                     status=Connection.Status.ACTIVE, access_token="sq-token")
-
-
-@pytest.fixture
-def shopify_connection(retailer):
-    return Connection.objects.create(retailer=retailer, provider="shopify", external_account_id=SHOPIFY_SHOP,
-                                     status=Connection.Status.ACTIVE, access_token="shpat-token")
-
-
-def post(path, body, headers):
-    return Client().post(path, data=body, content_type="application/json", **headers)
 
 
 def inventory_event(**kw):

@@ -22,6 +22,7 @@ from integrations.webhooks.base import (
     WebhookContext,
     WebhookReceiver,
     body_fingerprint,
+    describe_counts,
     hmac_sha256_base64,
     signature_matches,
 )
@@ -58,25 +59,31 @@ def _id(value) -> str:
     return "" if value is None else str(value)
 
 
+def _order_state(order: dict) -> str:
+    """As the GraphQL sync reads it (mappers._order_state), from the REST-style fields."""
+    if order.get("cancelled_at"):
+        return "cancelled"
+    status = order.get("financial_status")
+    return "refunded" if status == "refunded" else "open" if status in ("pending", "authorized") else "completed"
+
+
 def order_sale_lines(order: dict) -> list:
-    """An order payload -> SaleLines. An edit shows removed lines with ``current_quantity`` 0: they are left out
-    so that ``replace_orders`` removes them; a cancelled order keeps its lines, marked cancelled."""
+    """An order payload -> SaleLines, the same lines the GraphQL sync (``mappers.map_order``) produces for it:
+    ``current_quantity`` (after edits, removals, cancellation) wins over the ordered ``quantity``, so an edit or a
+    cancellation changes the stored lines in place. Online orders have no location id and are held by ingest."""
     from inventory.records import SaleLine
 
     if "id" not in order or "line_items" not in order:
         raise PermanentWebhookError("order payload has no id or line_items")
     order_id = _id(order["id"])
-    cancelled = bool(order.get("cancelled_at"))
-    state = "cancelled" if cancelled else "refunded" if order.get("financial_status") == "refunded" else "completed"
+    state = _order_state(order)
     occurred_at = _when(order.get("processed_at") or order.get("created_at"), f"order {order_id} time")
     updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
     lines = []
     for line in order["line_items"]:
-        quantity = line.get("quantity")
-        if not cancelled and line.get("current_quantity") is not None:
-            quantity = line["current_quantity"]
-            if not quantity:
-                continue
+        quantity = line.get("current_quantity")
+        if quantity is None:
+            quantity = line.get("quantity")
         lines.append(
             SaleLine(
                 order_external_id=order_id,
@@ -85,7 +92,7 @@ def order_sale_lines(order: dict) -> list:
                 item_external_id=_id(line.get("variant_id")),
                 quantity=_decimal(quantity, f"order {order_id} line quantity") or Decimal(0),
                 occurred_at=occurred_at,
-                sku=line.get("sku") or "",
+                sku=(line.get("sku") or "").strip(),
                 unit_price=_decimal(line.get("price"), f"order {order_id} line price"),
                 currency=order.get("currency") or "",
                 order_updated_at=updated_at,
@@ -132,11 +139,6 @@ def inventory_level(payload: dict):
     )
 
 
-def _counts(counts) -> str:
-    text = f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, held {counts.held}"
-    return text + (f", removed {counts.removed}" if getattr(counts, "removed", 0) else "")
-
-
 def on_order(ctx: WebhookContext) -> HandlerResult:
     from inventory.ingest import ingest_sales
 
@@ -144,7 +146,7 @@ def on_order(ctx: WebhookContext) -> HandlerResult:
     if not lines:
         return HandlerResult("ignored", "order has no line items")
     counts = ingest_sales(ctx.source, lines, replace_orders=True)
-    return HandlerResult("processed", f"order {ctx.payload['id']}: {_counts(counts)}")
+    return HandlerResult("processed", f"order {ctx.payload['id']}: {describe_counts(counts)}")
 
 
 def on_product(ctx: WebhookContext) -> HandlerResult:
@@ -153,13 +155,13 @@ def on_product(ctx: WebhookContext) -> HandlerResult:
     items = product_items(ctx.payload)
     if not items:
         return HandlerResult("ignored", "product has no variants")
-    return HandlerResult("processed", f"{len(items)} variants: {_counts(ingest_items(ctx.source, items))}")
+    return HandlerResult("processed", f"{len(items)} variants: {describe_counts(ingest_items(ctx.source, items))}")
 
 
 def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
     from inventory.ingest import ingest_stock
 
-    return HandlerResult("processed", _counts(ingest_stock(ctx.source, [inventory_level(ctx.payload)])))
+    return HandlerResult("processed", describe_counts(ingest_stock(ctx.source, [inventory_level(ctx.payload)])))
 
 
 def on_uninstalled(ctx: WebhookContext) -> HandlerResult:

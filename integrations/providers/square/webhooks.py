@@ -4,15 +4,13 @@ Facts (reference/provider-facts.md 1.3): header ``x-square-hmacsha256-signature`
 the subscription's signature key over ``notification_url + raw_body``; the URL is the one registered on the
 subscription, byte for byte (so it comes from settings, never from the request's Host header). Envelope
 ``{merchant_id, type, event_id, created_at, data: {type, id, object}}``; ``event_id`` is the idempotency key.
-Order webhooks carry no line items, so orders are fetched (BatchRetrieveOrders) through the resilient client.
+Order webhooks carry no line items, so orders are fetched (BatchRetrieveOrders) through the resilient client;
+orders and inventory counts are mapped by ``mappers.py``, the same functions the sync uses.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 
 from integrations.webhooks.base import (
     Envelope,
@@ -21,13 +19,11 @@ from integrations.webhooks.base import (
     WebhookContext,
     WebhookReceiver,
     body_fingerprint,
+    describe_counts,
     hmac_sha256_base64,
     signature_matches,
 )
 
-# ISO 4217 currencies whose minor unit is not 1/100 (Square money amounts are in the smallest unit).
-_MINOR_UNIT_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3}
-_ORDER_STATES = {"OPEN": "open", "COMPLETED": "completed", "CANCELED": "cancelled"}
 BATCH_RETRIEVE_MAX = 100
 
 
@@ -41,79 +37,6 @@ def notification_url() -> str:
 
 def signature_for(raw_body: bytes, *, key: str, url: str) -> str:
     return hmac_sha256_base64(key, url.encode("utf-8") + raw_body)
-
-
-def _when(value, what: str):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise PermanentWebhookError(f"{what} is not an RFC 3339 time: {value!r}")
-    return parsed
-
-
-def _decimal(value, what: str) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise PermanentWebhookError(f"{what} is not a number: {value!r}")
-
-
-def money(value: dict | None) -> tuple[Decimal | None, str]:
-    if not value or value.get("amount") is None:
-        return None, ""
-    currency = value.get("currency", "")
-    exponent = _MINOR_UNIT_EXPONENT.get(currency, 2)
-    return Decimal(int(value["amount"])).scaleb(-exponent), currency
-
-
-def order_sale_lines(order: dict) -> list:
-    """A Square Order -> SaleLines (one per line item). Drafts are not sales yet."""
-    from inventory.records import SaleLine
-
-    state = _ORDER_STATES.get(order.get("state", ""))
-    if state is None:
-        return []
-    order_id = order["id"]
-    occurred_at = _when(order.get("closed_at") or order.get("created_at"), f"order {order_id} time")
-    updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
-    lines = []
-    for line in order.get("line_items") or []:
-        unit_price, currency = money(line.get("base_price_money"))
-        lines.append(
-            SaleLine(
-                order_external_id=order_id,
-                line_external_id=line["uid"],
-                location_external_id=order.get("location_id", ""),
-                item_external_id=line.get("catalog_object_id", ""),
-                quantity=_decimal(line.get("quantity"), f"order {order_id} line quantity"),
-                occurred_at=occurred_at,
-                unit_price=unit_price,
-                currency=currency or (order.get("total_money") or {}).get("currency", ""),
-                order_updated_at=updated_at,
-                state=state,
-            )
-        )
-    return lines
-
-
-def inventory_count_levels(counts: list[dict]) -> list:
-    """InventoryCount objects -> StockLevels. Only IN_STOCK is sellable stock; SOLD, WASTE, ... are not levels."""
-    from inventory.records import StockLevel
-
-    levels = []
-    for count in counts:
-        if count.get("state") != "IN_STOCK" or count.get("catalog_object_type", "ITEM_VARIATION") != "ITEM_VARIATION":
-            continue
-        quantity = _decimal(count.get("quantity"), "inventory count quantity")
-        levels.append(
-            StockLevel(
-                location_external_id=count["location_id"],
-                item_external_id=count["catalog_object_id"],
-                as_of=_when(count.get("calculated_at"), "calculated_at"),
-                available=quantity,
-                on_hand=quantity,
-            )
-        )
-    return levels
 
 
 def fetch_orders(connection, order_ids: list[str], location_id: str | None) -> list[dict]:
@@ -136,18 +59,13 @@ def ingest_orders(ctx: WebhookContext, order_ids: list[str], location_id: str | 
     missing = set(order_ids) - {o.get("id") for o in orders}
     if missing:  # BatchRetrieveOrders skips unknown ids silently; the order may not be readable yet
         raise OrderNotYetVisible(f"orders not returned by the API yet: {sorted(missing)}")
-    lines = [line for order in orders for line in order_sale_lines(order)]
+    from .mappers import map_order
+
+    lines = [line for order in orders for line in map_order(order)]
     if not lines:
         return HandlerResult("ignored", "no sale lines (draft order or no line items)")
     counts = ingest_sales(ctx.source, lines, replace_orders=True)
-    return HandlerResult("processed", f"orders {','.join(order_ids)}: {_counts(counts)}")
-
-
-def _counts(counts) -> str:
-    return (
-        f"created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, held {counts.held}"
-        + (f", removed {counts.removed}" if getattr(counts, "removed", 0) else "")
-    )
+    return HandlerResult("processed", f"orders {','.join(order_ids)}: {describe_counts(counts)}")
 
 
 def _object(ctx: WebhookContext, key: str) -> dict:
@@ -178,10 +96,12 @@ def on_order(ctx: WebhookContext) -> HandlerResult:
 def on_inventory_counts(ctx: WebhookContext) -> HandlerResult:
     from inventory.ingest import ingest_stock
 
-    levels = inventory_count_levels(_object(ctx, "inventory_counts"))
+    from .mappers import map_inventory_counts
+
+    levels = map_inventory_counts(_object(ctx, "inventory_counts"))
     if not levels:
-        return HandlerResult("ignored", "no IN_STOCK counts in the event")
-    return HandlerResult("processed", f"{len(levels)} levels: {_counts(ingest_stock(ctx.source, levels))}")
+        return HandlerResult("ignored", "no stock states (IN_STOCK, RESERVED_FOR_SALE, IN_TRANSIT_TO) in the event")
+    return HandlerResult("processed", f"{len(levels)} levels: {describe_counts(ingest_stock(ctx.source, levels))}")
 
 
 def on_catalog_version(ctx: WebhookContext) -> HandlerResult:
