@@ -1,18 +1,64 @@
+from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
+from integrations.providers import get_provider
+
+REFRESH_SECONDS = 3
+
+
+def run_rate(run: SyncRun) -> float | None:
+    """Records per second so far (or over the whole run once finished)."""
+    if not run.started_at:
+        return None
+    end = run.finished_at or run.heartbeat_at or timezone.now()
+    seconds = (end - run.started_at).total_seconds()
+    return run.records_seen / seconds if seconds > 0 else None
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["connection", "stream", "status", "full", "trigger", "started_at", "finished_at", "pages",
-                    "records_seen", "records_created", "records_updated", "records_unchanged", "records_held"]
-    list_filter = ["status", "stream", "connection__provider", "connection__retailer"]
+    list_display = ["connection", "stream", "status", "full", "trigger", "started_at", "finished_at", "progress",
+                    "records_created", "records_updated", "records_unchanged", "records_held"]
+    list_filter = ["status", "stream", "trigger", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id", "error"]
     list_select_related = ["connection__retailer"]
-    readonly_fields = [f.name for f in SyncRun._meta.fields]
+    readonly_fields = ["progress", *[f.name for f in SyncRun._meta.fields]]
+    fieldsets = [
+        (None, {"fields": ["connection", "stream", "status", "progress", "full", "trigger", "task_id", "error"]}),
+        ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
+        ("Counts", {"fields": ["pages", "records_seen", "records_created", "records_updated", "records_unchanged",
+                               "records_held"]}),
+        ("Cursor", {"fields": ["cursor_before", "cursor_after"]}),
+    ]
+    # While a run is going its page reloads itself, so staff watch records, pages and rate move.
+    change_form_template = "admin/integrations/syncrun/change_form.html"
+
+    @admin.display(description="progress")
+    def progress(self, run: SyncRun) -> str:
+        rate = run_rate(run)
+        text = f"{run.records_seen} records, {run.pages} pages"
+        if rate is not None:
+            text += f", {rate:,.0f}/s"
+        if run.status == SyncRun.Status.RUNNING and run.heartbeat_at:
+            age = (timezone.now() - run.heartbeat_at).total_seconds()
+            text += f", last page {age:.0f}s ago"
+        return text
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        active = run is not None and run.status in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+        extra_context = {**(extra_context or {}), "auto_refresh_seconds": REFRESH_SECONDS if active else None}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # View only: saving the form would write every column back over the worker's live counts.
         return False
 
 
@@ -22,14 +68,58 @@ class SyncCursorAdmin(admin.ModelAdmin):
     list_filter = ["stream", "connection__provider"]
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
+    readonly_fields = ["version", "updated_at"]
 
 
 @admin.register(SyncSchedule)
 class SyncScheduleAdmin(admin.ModelAdmin):
     list_display = ["connection", "stream", "enabled", "interval_seconds", "next_run_at", "last_run_at",
-                    "last_outcome"]
+                    "last_outcome", "runs"]
     list_filter = ["enabled", "stream", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
     show_full_result_count = False
+
+    @admin.display(description="runs")
+    def runs(self, schedule: SyncSchedule) -> str:
+        return format_html(
+            '<a href="../syncrun/?connection__id__exact={}&stream={}">history</a>', schedule.connection_id,
+            schedule.stream)
+
+
+class SyncScheduleInlineForm(forms.ModelForm):
+    """The schedule inline on a connection: a stream name the provider knows, an interval no shorter than a
+    minute (the dispatcher runs every 30 s; shorter would only queue skipped runs)."""
+
+    MIN_INTERVAL_SECONDS = 60
+
+    class Meta:
+        model = SyncSchedule
+        fields = ["stream", "enabled", "interval_seconds", "next_run_at"]
+
+    def clean_interval_seconds(self):
+        value = self.cleaned_data["interval_seconds"]
+        if value < self.MIN_INTERVAL_SECONDS:
+            raise forms.ValidationError(f"At least {self.MIN_INTERVAL_SECONDS} seconds.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        connection = getattr(self.instance, "connection", None) or cleaned.get("connection")
+        stream = cleaned.get("stream")
+        if connection is not None and stream and stream not in get_provider(connection.provider).schedule_defaults:
+            names = ", ".join(get_provider(connection.provider).schedule_defaults)
+            self.add_error("stream", f"{connection.provider} streams are: {names}.")
+        return cleaned
+
+
+@admin.display(description="latest run")
+def latest_run(schedule: SyncSchedule) -> str:
+    if not schedule.pk:
+        return "-"
+    run = SyncRun.objects.filter(connection_id=schedule.connection_id, stream=schedule.stream).first()
+    if run is None:
+        return "never"
+    return format_html('<a href="{}">{}</a> {}', reverse("admin:integrations_syncrun_change", args=[run.pk]),
+                       run.get_status_display(), SyncRunAdmin.progress(None, run))

@@ -1,0 +1,30 @@
+"""Admin actions on connections for syncing: "sync now" (every stream, incremental) and "full resync"."""
+
+from django.contrib import admin, messages
+
+from integrations.models import Connection
+from integrations.sync.services import request_all, stream_names
+
+
+def _queue(modeladmin, request, queryset, *, full: bool) -> None:
+    for connection in queryset:
+        if connection.status != Connection.Status.ACTIVE:
+            modeladmin.message_user(
+                request, f"{connection}: {connection.get_status_display().lower()}, not synced.", messages.WARNING)
+            continue
+        runs = request_all(connection, full=full, trigger="manual")
+        busy = len(stream_names(connection)) - len(runs)
+        text = f"{connection}: queued {', '.join(r.stream for r in runs) or 'nothing'}"
+        if busy:
+            text += f"; {busy} stream(s) already queued or running"
+        modeladmin.message_user(request, text + ".", messages.SUCCESS if runs else messages.INFO)
+
+
+@admin.action(description="Sync now (every stream, from its cursor)")
+def sync_now(modeladmin, request, queryset):
+    _queue(modeladmin, request, queryset, full=False)
+
+
+@admin.action(description="Full resync (every stream, ignoring cursors)")
+def full_resync(modeladmin, request, queryset):
+    _queue(modeladmin, request, queryset, full=True)
