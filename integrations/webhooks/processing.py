@@ -113,7 +113,8 @@ def process_event(event_pk: int) -> Attempt:
                 event.status, event.next_attempt_at, retry_in = Status.FAILED, None, None
                 event.processed_at = now
             else:
-                retry_in = backoff_seconds(event.attempts)
+                # A provider that said when to come back (Retry-After) is not asked sooner.
+                retry_in = max(backoff_seconds(event.attempts), float(getattr(exc, "retry_after", None) or 0))
                 event.status = Status.QUEUED
                 event.enqueued_at = now
                 event.next_attempt_at = now + timedelta(seconds=retry_in)
