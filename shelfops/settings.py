@@ -290,6 +290,20 @@ ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[]) if ":" 
 SERVER_EMAIL = env.str("SERVER_EMAIL", default="shelfops@localhost")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 API_CALL_LOG_RETENTION_DAYS = env.int("API_CALL_LOG_RETENTION_DAYS", default=14)
+# The resilient provider client (integrations/http): timeouts, retries, shared budgets, circuit breaker.
+HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
+HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=60.0)
+HTTP_MAX_ATTEMPTS = env.int("HTTP_MAX_ATTEMPTS", default=5)
+HTTP_BACKOFF_BASE_SECONDS = env.float("HTTP_BACKOFF_BASE_SECONDS", default=0.5)
+HTTP_BACKOFF_MAX_SECONDS = env.float("HTTP_BACKOFF_MAX_SECONDS", default=30.0)
+HTTP_MAX_RETRY_AFTER_SECONDS = env.float("HTTP_MAX_RETRY_AFTER_SECONDS", default=120.0)
+HTTP_MAX_BUDGET_WAIT_SECONDS = env.float("HTTP_MAX_BUDGET_WAIT_SECONDS", default=60.0)
+HTTP_BUDGET_HEADROOM_SECONDS = env.float("HTTP_BUDGET_HEADROOM_SECONDS", default=0.1)
+HTTP_REACTIVE_SLOW_SECONDS = env.float("HTTP_REACTIVE_SLOW_SECONDS", default=300.0)
+HTTP_BREAKER_FAILURES = env.int("HTTP_BREAKER_FAILURES", default=5)
+HTTP_BREAKER_WINDOW_SECONDS = env.float("HTTP_BREAKER_WINDOW_SECONDS", default=60.0)
+HTTP_BREAKER_COOLDOWN_SECONDS = env.float("HTTP_BREAKER_COOLDOWN_SECONDS", default=30.0)
+HTTP_POOL_MAXSIZE = env.int("HTTP_POOL_MAXSIZE", default=32)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 # Webhooks (integrations/webhooks): the exact URL registered on the Square subscription, signed byte for byte;
 # never rebuilt from request headers. Empty means BASE_URL + "/webhooks/square/".

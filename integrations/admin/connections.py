@@ -3,6 +3,7 @@ from django.contrib import admin
 from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
+from .http_state import circuit_breaker
 from .secrets import secret_state
 from .sync import SyncScheduleInlineForm, latest_run
 
@@ -18,18 +19,20 @@ class SyncScheduleInline(admin.TabularInline):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "retailer", "provider", "external_account_id", "status", "token_expires_at",
-                    "last_successful_sync_at", "problem"]
+                    "last_successful_sync_at", "problem", circuit_breaker]
     list_filter = ["provider", "status", "retailer", "auth_mode"]
     search_fields = ["external_account_id", "display_name", "retailer__name"]
     list_select_related = ["retailer"]
     access_token_state = secret_state("access_token", "access token")
     refresh_token_state = secret_state("refresh_token", "refresh token")
     private_key_state = secret_state("private_key", "private key")
-    readonly_fields = ["access_token_state", "refresh_token_state", "private_key_state", "token_expires_at",
-                       "refresh_token_expires_at", "last_refresh_at", "last_refresh_error", "refresh_failures",
+    readonly_fields = [circuit_breaker, "access_token_state", "refresh_token_state", "private_key_state",
+                       "token_expires_at", "refresh_token_expires_at", "last_refresh_at", "last_refresh_error",
+                       "refresh_failures",
                        "connected_at", "disconnected_at", "last_successful_sync_at", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["retailer", "provider", "external_account_id", "display_name", "status", "problem"]}),
+        (None, {"fields": ["retailer", "provider", "external_account_id", "display_name", "status", "problem",
+                           circuit_breaker]}),
         ("Credentials", {"fields": ["auth_mode", "scopes", "access_token_state", "refresh_token_state",
                                     "token_expires_at", "refresh_token_expires_at", "last_refresh_at",
                                     "last_refresh_error", "refresh_failures", "certificate_id",
