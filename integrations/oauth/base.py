@@ -178,7 +178,7 @@ class OAuthFlow:
     def exchange(self, session: OAuthSession, code: str) -> TokenSet:
         account = self.account_hint(session.extra)
         payload = self.post(self.token_base_url(account), self.token_path, self.exchange_fields(session, code),
-                            account_key=account)
+                            account_key=account, retries=1)
         tokens = self.parse_tokens(payload, timezone.now())
         tokens.account_id = self.account_from_exchange(payload, session)
         if tokens.scopes is None:
@@ -190,7 +190,8 @@ class OAuthFlow:
             raise TokenRefreshError("no refresh token stored", permanent=True)
         try:
             payload = self.post(self.token_base_url(connection.external_account_id), self.token_path,
-                                self.refresh_fields(connection), account_key=connection.external_account_id)
+                                self.refresh_fields(connection), account_key=connection.external_account_id,
+                                retries=1)
         except TokenEndpointError as exc:
             permanent = exc.dead_grant or exc.status == 401
             raise TokenRefreshError(str(exc), permanent=permanent) from None
@@ -226,16 +227,18 @@ class OAuthFlow:
         return self.scopes()
 
     def post(self, base_url: str, path: str, fields: dict, *, account_key: str | None = None,
-             headers: dict | None = None) -> dict:
-        """POST to a token/revoke endpoint through the resilient client; errors come back as TokenEndpointError."""
+             headers: dict | None = None, retries: int | None = None) -> dict:
+        """POST to a token/revoke endpoint through the resilient client; errors come back as TokenEndpointError.
+        Code exchanges and refreshes pass ``retries=1``: a code is single-use and a refresh token may rotate, so
+        blindly resending after a lost answer would burn the grant."""
         from integrations.http import app_client
         from integrations.http.errors import ProviderError
 
         all_headers = {**self.client_auth_headers(), **(headers or {})}
         body = {"json": fields} if self.token_body == "json" else {"data": fields}
         try:
-            response = app_client(self.provider.key, base_url, account_key=account_key).post(
-                path, headers=all_headers, **body
+            response = app_client(self.provider.key, base_url, account_key=account_key).request(
+                "POST", path, headers=all_headers, retries=retries, **body
             )
         except ProviderError as exc:
             raise TokenEndpointError(getattr(exc, "status", None), list(getattr(exc, "codes", None) or []),
