@@ -183,6 +183,7 @@ SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", default=300)
 # A running run whose heartbeat is older than this is declared dead; the next run resumes from its cursor.
 SYNC_HEARTBEAT_TIMEOUT_SECONDS = env.int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", default=600)
 SYNC_QUEUED_RESEND_SECONDS = env.int("SYNC_QUEUED_RESEND_SECONDS", default=120)
+SYNC_QUEUED_STUCK_SECONDS = env.int("SYNC_QUEUED_STUCK_SECONDS", default=3600)
 SYNC_DISPATCH_BATCH_SIZE = env.int("SYNC_DISPATCH_BATCH_SIZE", default=1000)
 SYNC_DISPATCH_JITTER_SECONDS = env.float("SYNC_DISPATCH_JITTER_SECONDS", default=20.0)
 # Square offline POS orders reach Square up to 72 h late: the orders stream re-reads this window every run.

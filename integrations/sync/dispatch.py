@@ -12,6 +12,7 @@ one-active-run index, so a stream whose previous run is still going is skipped r
 from __future__ import annotations
 
 import random
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,9 +30,10 @@ _RUN_COLUMNS = ("connection_id", "stream", "status", "full", "trigger", "created
                 "records_created", "records_updated", "records_unchanged", "records_held", "error", "task_id")
 
 
-def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str]]:
+def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str, str]]:
     """Queued runs for (connection, stream) pairs in one statement; pairs with an active run are skipped by the
-    partial unique index. Returns (run id, connection id, stream) of the runs created."""
+    partial unique index. Each run gets its Celery task id up front, so sending needs no second write per run.
+    Returns (run id, connection id, stream, task id) of the runs created."""
     if not pairs:
         return []
     table = db.ops.quote_name(SyncRun._meta.db_table)
@@ -39,15 +41,16 @@ def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str]
     row = "(" + ", ".join(["%s"] * len(_RUN_COLUMNS)) + ")"
     params: list = []
     for connection_id, stream in pairs:
-        params += [connection_id, stream, SyncRun.Status.QUEUED, False, "schedule", now, 0, 0, 0, 0, 0, 0, "", ""]
+        params += [connection_id, stream, SyncRun.Status.QUEUED, False, "schedule", now, 0, 0, 0, 0, 0, 0, "",
+                   uuid.uuid4().hex]
     sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(pairs))} "
-           f"ON CONFLICT DO NOTHING RETURNING id, connection_id, stream")
+           f"ON CONFLICT DO NOTHING RETURNING id, connection_id, stream, task_id")
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
-def claim_batch(now, batch_size: int) -> tuple[list[tuple[int, int, str]], int]:
+def claim_batch(now, batch_size: int) -> tuple[list[tuple[int, int, str, str]], int]:
     """One transaction: lock up to ``batch_size`` due schedules, move them forward, insert their runs.
     Returns (runs created, schedules claimed)."""
     with transaction.atomic():
@@ -68,7 +71,7 @@ def claim_batch(now, batch_size: int) -> tuple[list[tuple[int, int, str]], int]:
         for interval, pks in by_interval.items():
             SyncSchedule.objects.filter(pk__in=pks).update(next_run_at=now + timedelta(seconds=interval))
         created = _insert_runs([(conn, stream) for _pk, conn, stream, _i in rows], now)
-        started = {(conn, stream) for _id, conn, stream in created}
+        started = {(conn, stream) for _id, conn, stream, _task in created}
         skipped = [pk for pk, conn, stream, _i in rows if (conn, stream) not in started]
         if skipped:
             SyncSchedule.objects.filter(pk__in=skipped).update(last_outcome="skipped: previous run still active")
@@ -80,22 +83,22 @@ def dispatch_due(
     *,
     batch_size: int | None = None,
     jitter_seconds: float | None = None,
-    send: Callable[[int, float], None] | None = None,
+    send: Callable[[int, str, float], object] | None = None,
     max_batches: int = 1000,
 ) -> dict:
     """Claim every due schedule (batch by batch) and send its run with a random delay of up to
     ``jitter_seconds``, so streams that fell due together (connect time, an outage) do not hit providers at once.
-    ``send(run_id, countdown)`` defaults to the Celery task; the benchmark passes its own to time enqueueing."""
+    ``send(run_id, task_id, countdown)`` defaults to sending the Celery task."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SYNC_DISPATCH_BATCH_SIZE
     jitter = settings.SYNC_DISPATCH_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
-    send = send or (lambda run_id, countdown: enqueue(run_id, countdown=countdown))
+    send = send or (lambda run_id, task_id, countdown: enqueue(run_id, countdown=countdown, task_id=task_id))
     claimed = queued = 0
     for _ in range(max_batches):
         created, n = claim_batch(now, batch_size)
         claimed += n
-        for run_id, _conn, _stream in created:
-            send(run_id, random.uniform(0, jitter) if jitter else 0.0)
+        for run_id, _conn, _stream, task_id in created:
+            send(run_id, task_id, random.uniform(0, jitter) if jitter else 0.0)
         queued += len(created)
         if n < batch_size:
             break

@@ -5,8 +5,10 @@ A worker killed mid-run (OOM, deploy, kill -9) leaves its run ``running`` with a
 at once and resumes from the cursor of the last page committed. The engine fences every write on the run still
 being ``running``, so a worker that was only slow cannot commit over its replacement.
 
-Queued runs whose task message was never sent (the broker was down at enqueue time, so no ``task_id`` was
-recorded) are re-sent; claiming is atomic, so even a duplicate message is harmless.
+Queued runs whose task message was never sent (the broker was down at enqueue time, so the ``task_id`` was
+cleared) are re-sent; claiming is atomic, so even a duplicate message is harmless. A run still queued after
+``SYNC_QUEUED_STUCK_SECONDS`` (its message lost some other way, e.g. the dispatcher died between commit and send)
+is failed, which frees its stream for the next dispatch.
 """
 
 from __future__ import annotations
@@ -61,3 +63,12 @@ def resend_lost_queued_runs(now=None, after_seconds: float | None = None) -> lis
     for pk in ids:
         enqueue(pk)
     return ids
+
+
+def fail_stuck_queued_runs(now=None, after_seconds: float | None = None) -> int:
+    now = now or timezone.now()
+    after = after_seconds if after_seconds is not None else settings.SYNC_QUEUED_STUCK_SECONDS
+    return SyncRun.objects.filter(
+        status=SyncRun.Status.QUEUED, created_at__lt=now - timedelta(seconds=after)
+    ).update(status=SyncRun.Status.FAILED, finished_at=now,
+             error=f"never picked up by a worker within {after:.0f}s; the next scheduled run replaces it")

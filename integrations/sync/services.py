@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.db import IntegrityError, transaction
 
@@ -33,16 +34,22 @@ def create_run(connection: Connection, stream: str, *, full: bool = False, trigg
         return None
 
 
-def enqueue(run_id: int, *, countdown: float | None = None) -> None:
-    """Send the run to a worker. A broker outage leaves the run queued; recovery re-sends queued runs later."""
+def enqueue(run_id: int, *, countdown: float | None = None, task_id: str | None = None) -> bool:
+    """Send the run to a worker under ``task_id`` (recorded on the run). A broker outage leaves the run queued
+    with no task id; recovery re-sends those. Returns whether the message was sent."""
     from .tasks import run_sync
 
+    given = task_id is not None
+    task_id = task_id or uuid.uuid4().hex
     try:
-        result = run_sync.apply_async((run_id,), countdown=countdown)
+        run_sync.apply_async((run_id,), countdown=countdown, task_id=task_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the queued row is the durable record, resent later
         log.warning("could not enqueue sync run %s (%s); recovery will resend it", run_id, type(exc).__name__)
-        return
-    SyncRun.objects.filter(pk=run_id).update(task_id=result.id or "")
+        SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(task_id="")
+        return False
+    if not given:
+        SyncRun.objects.filter(pk=run_id).update(task_id=task_id)
+    return True
 
 
 def request_sync(connection: Connection, stream: str, *, full: bool = False, trigger: str) -> SyncRun | None:

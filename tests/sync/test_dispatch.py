@@ -15,7 +15,7 @@ from .conftest import make_connection, make_schedules
 
 def collect():
     sent = []
-    return sent, lambda run_id, countdown: sent.append((run_id, countdown))
+    return sent, lambda run_id, task_id, countdown: sent.append((run_id, countdown))
 
 
 def test_due_schedules_are_queued_with_jitter_and_moved_forward(square_connection):
@@ -91,7 +91,7 @@ def test_two_dispatchers_at_once_queue_every_due_schedule_exactly_once(retailer)
     def dispatcher():
         try:
             barrier.wait()
-            dispatch.dispatch_due(send=lambda run_id, _c: (lock.acquire(), sent.append(run_id), lock.release()),
+            dispatch.dispatch_due(send=lambda run_id, _t, _c: (lock.acquire(), sent.append(run_id), lock.release()),
                                   batch_size=7)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)

@@ -65,3 +65,13 @@ def test_queued_runs_never_sent_are_resent(square_connection, monkeypatch):
     assert recovery.resend_lost_queued_runs(after_seconds=60) == [run.pk]
     SyncRun.objects.filter(pk=run.pk).update(task_id="celery-task-id")
     assert recovery.resend_lost_queued_runs(after_seconds=60) == []
+
+
+def test_runs_never_picked_up_are_failed_after_the_stuck_limit(square_connection):
+    old = services.create_run(square_connection, "orders", trigger="schedule")
+    fresh = services.create_run(square_connection, "catalog", trigger="schedule")
+    SyncRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(hours=2))
+    assert recovery.fail_stuck_queued_runs(after_seconds=3600) == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == "failed" and "never picked up" in old.error and fresh.status == "queued"
