@@ -1,5 +1,7 @@
 import django_filters as df
 
+from inventory.api.filters import StrictFilterSet
+
 from ..models import ApiCallLog, Connection, SyncRun
 
 
@@ -7,7 +9,7 @@ def _connections(request):
     return Connection.objects.filter(retailer=request.user.retailer) if request else Connection.objects.none()
 
 
-class SyncRunFilter(df.FilterSet):
+class SyncRunFilter(StrictFilterSet):
     connection = df.ModelChoiceFilter(queryset=_connections, help_text="Connection id.")
     stream = df.CharFilter()
     status = df.ChoiceFilter(choices=SyncRun.Status.choices)
@@ -18,7 +20,7 @@ class SyncRunFilter(df.FilterSet):
         fields = []
 
 
-class ApiCallLogFilter(df.FilterSet):
+class ApiCallLogFilter(StrictFilterSet):
     connection = df.ModelChoiceFilter(queryset=_connections, help_text="Connection id.")
     status_code = df.NumberFilter()
 

@@ -9,6 +9,7 @@ Headers DRF sets on the exception (``Retry-After`` on 429, ``WWW-Authenticate`` 
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -26,7 +27,7 @@ def _flatten(detail, field=None):
         for item in detail:
             rows.extend(_flatten(item, field))
         return rows
-    return [{"field": field, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+    return [{"field": field, "code": getattr(detail, "code", None) or "invalid", "message": str(detail)}]
 
 
 def api_exception_handler(exc, context):
@@ -52,6 +53,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # token-authenticated API paths have no CSRF cookie; a PATCH to a wrong URL is still a 404
 def json_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in the API's error shape instead of Django's HTML page."""
     return JsonResponse(

@@ -2,6 +2,8 @@
 id is rejected exactly like an id that does not exist (400 naming the field), never revealed."""
 
 import django_filters as df
+from django import forms
+from django.core.exceptions import ValidationError
 
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, Transaction
 
@@ -14,30 +16,69 @@ def _products(request):
     return Product.objects.filter(retailer=request.user.retailer) if request else Product.objects.none()
 
 
+class StrictFilterSet(df.FilterSet):
+    """A parameter given with an empty value is an error, not "no filter": ``?store=`` most likely means a
+    client bug, and silently returning every row would hide it."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "" and name not in self.form.errors:
+                self.form.add_error(
+                    name, ValidationError("Must not be empty; leave the parameter out to not filter by it.", "empty")
+                )
+                valid = False
+        return valid
+
+
+class StrictBooleanField(forms.Field):
+    widget = forms.TextInput  # the raw value, not NullBooleanSelect's "unknown means None"
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value not in ("true", "false"):
+            raise ValidationError("Must be true or false.", "invalid")
+        return value == "true"
+
+
+class StrictBooleanFilter(df.BooleanFilter):
+    """django-filter's BooleanFilter silently ignores a value it does not understand (returning unfiltered
+    rows); this one rejects it with a 400."""
+
+    field_class = StrictBooleanField
+
+
+def strict_bool(field_name, help_text="", **kwargs):
+    return StrictBooleanFilter(field_name=field_name, help_text=help_text, **kwargs)
+
+
 def _since(help_text="Rows changed at or after this time (ISO 8601); pair with ordering=updated_at."):
     return df.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=help_text)
 
 
-class StoreFilter(df.FilterSet):
+class StoreFilter(StrictFilterSet):
     updated_since = _since()
     code = df.CharFilter(help_text="Exact store code.")
+    is_active = strict_bool("is_active")
 
     class Meta:
         model = Store
-        fields = ["is_active"]
+        fields = []
 
 
-class ProductFilter(df.FilterSet):
+class ProductFilter(StrictFilterSet):
     sku = df.CharFilter(help_text="Exact SKU.")
     barcode = df.CharFilter(help_text="Exact barcode (GTIN/UPC/EAN).")
     updated_since = _since()
+    is_active = strict_bool("is_active")
 
     class Meta:
         model = Product
-        fields = ["is_active"]
+        fields = []
 
 
-class InventoryLevelFilter(df.FilterSet):
+class InventoryLevelFilter(StrictFilterSet):
     store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
     product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
     source = df.CharFilter(help_text="Provider key, e.g. square, shopify, netsuite.")
@@ -50,7 +91,7 @@ class InventoryLevelFilter(df.FilterSet):
         fields = []
 
 
-class TransactionFilter(df.FilterSet):
+class TransactionFilter(StrictFilterSet):
     store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
     product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
     sku = df.CharFilter(help_text="Exact SKU as sold.")
@@ -67,10 +108,8 @@ class TransactionFilter(df.FilterSet):
         fields = []
 
 
-class MappingFilter(df.FilterSet):
-    mapped = df.BooleanFilter(
-        field_name="product", lookup_expr="isnull", exclude=True, help_text="false: only unmapped items."
-    )
+class MappingFilter(StrictFilterSet):
+    mapped = strict_bool("product", lookup_expr="isnull", exclude=True, help_text="false: only unmapped items.")
     provider = df.CharFilter()
     external_account_id = df.CharFilter()
     sku = df.CharFilter()
