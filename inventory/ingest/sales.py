@@ -68,6 +68,10 @@ SPEC = UpsertSpec(
         "order_updated_at",
     ),
     guard=NEWER_OR_SAME,
+    copy_types=(
+        "text", "text", "text", "text", "int8", "int8", "int8", "int8", "int8", "text", "numeric", "numeric",
+        "text", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+    ),
 )
 KINDS = {
     "quantity": "decimal",

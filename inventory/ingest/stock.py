@@ -40,6 +40,10 @@ SPEC = UpsertSpec(
     updates=("store_id", "product_id", *QUANTITIES, "as_of"),
     keep_when_null=QUANTITIES,
     guard="excluded.as_of >= t.as_of",
+    copy_types=(
+        "int8", "int8", "int8", "int8", "int8", "text", "numeric", "numeric", "numeric", "numeric",
+        "timestamptz", "timestamptz", "timestamptz",
+    ),
 )
 KINDS = {
     **dict.fromkeys(QUANTITIES, "decimal"),

@@ -37,6 +37,9 @@ class UpsertSpec:
     guard: str = ""  # extra SQL condition on DO UPDATE, e.g. out-of-order protection; "t" is the stored row
     # Columns where NULL means "not reported": the stored value is kept (e.g. a stock state the provider omitted).
     keep_when_null: tuple[str, ...] = ()
+    # PostgreSQL type names of ``columns``: when given, the stage is filled with binary COPY, which skips
+    # formatting every Decimal/datetime as text (about a third of the client-side cost per row).
+    copy_types: tuple[str, ...] = ()
 
     def _new(self, column: str) -> str:
         if column in self.keep_when_null:
@@ -124,7 +127,10 @@ def _upsert_staged(spec: UpsertSpec, rows: Sequence[tuple]) -> tuple[int, int]:
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS SELECT {cols} FROM {spec.table} WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {stage}")
-        with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+        binary = " (FORMAT BINARY)" if spec.copy_types else ""
+        with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN{binary}") as copy:
+            if spec.copy_types:
+                copy.set_types(spec.copy_types)
             for row in rows:
                 copy.write_row(row)
         cursor.execute(
