@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from inventory.models import MerchantUser, Retailer
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.sandbox_fixtures"]
 
 
 def pytest_collection_modifyitems(config, items):

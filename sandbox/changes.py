@@ -1,0 +1,118 @@
+"""Data changes that providers announce by webhook: a sale, a stock change, a product edit.
+
+Each applies to the merchant's overlay (so the APIs return the new data) and queues the provider's real events:
+Square ``order.updated`` + ``inventory.count.updated`` / ``catalog.version.updated``; Shopify ``orders/create`` +
+``inventory_levels/update`` / ``products/update``. NetSuite has no webhooks (its data still changes).
+``EventGenerator`` makes random changes at N per second (``runsandbox --events N``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from .shopify import objects as shopify_objects
+from .square import objects as square_objects
+from .square.common import merchant_id
+
+
+def default_account(state, provider: str) -> str:
+    return {"square": merchant_id(state.config.seed), "shopify": "demo-shop.myshopify.com",
+            "netsuite": "1234567"}[provider]
+
+
+def _variant_index(m, item) -> int:
+    if isinstance(item, int):
+        index = item
+    else:
+        variant = m.variant_by_sku(str(item))
+        if variant is None:
+            raise ValueError(f"unknown sku {item!r}")
+        index = variant.index
+    if not 0 <= index < m.sizes.variants:
+        raise ValueError(f"variant index {index} out of range")
+    return index
+
+
+def _merchant(app, provider: str, account: str | None):
+    account = (account or default_account(app.state, provider)).lower()
+    if provider == "netsuite":
+        account = account.replace("_", "-")
+    return account, app.state.merchant(provider, account)
+
+
+def create_sale(app, provider: str, account: str | None = None, location: int = 0,
+                items: list | None = None) -> dict:
+    """A completed sale of ``items`` = [(sku or variant index, quantity), ...] at location index ``location``."""
+    account, m = _merchant(app, provider, account)
+    if not 0 <= location < m.sizes.locations:
+        raise ValueError(f"location index {location} out of range")
+    pairs = [(_variant_index(m, sku), int(qty)) for sku, qty in (items or [(0, 1)])]
+    order, rows = m.record_sale(location, pairs, app.state.now_dt())
+    if provider == "square":
+        seed = app.state.config.seed
+        app.webhooks.send_square(square_objects.order_updated_event(seed, m, order))
+        app.webhooks.send_square(square_objects.inventory_event(seed, m, rows, order.updated_at))
+        return {"order_id": square_objects.SquareIds(m).order(order.index)}
+    if provider == "shopify":
+        app.webhooks.send_shopify(account, "orders/create", shopify_objects.order_payload(m, order))
+        for row in rows:
+            app.webhooks.send_shopify(account, "inventory_levels/update", shopify_objects.inventory_level_payload(row))
+        return {"order_id": shopify_objects.gid("Order", order.index)}
+    return {"transaction_id": order.index + 1}
+
+
+def change_stock(app, provider: str, account: str | None = None, item=0, location: int = 0,
+                 on_hand: int = 0) -> dict:
+    account, m = _merchant(app, provider, account)
+    row = m.set_stock(_variant_index(m, item), location, int(on_hand), app.state.now_dt())
+    if provider == "square":
+        app.webhooks.send_square(square_objects.inventory_event(app.state.config.seed, m, [row], row.updated_at))
+    elif provider == "shopify":
+        app.webhooks.send_shopify(account, "inventory_levels/update", shopify_objects.inventory_level_payload(row))
+    return {"on_hand": row.on_hand, "available": row.available}
+
+
+def edit_product(app, provider: str, account: str | None = None, item=0, **changes) -> dict:
+    """Edit a variant: ``name``, ``product_name``, ``price_cents``, ``barcode``, ``deleted``."""
+    allowed = {"name", "product_name", "price_cents", "barcode", "deleted"}
+    if set(changes) - allowed:
+        raise ValueError(f"editable fields: {', '.join(sorted(allowed))}")
+    account, m = _merchant(app, provider, account)
+    variant = m.edit_variant(_variant_index(m, item), app.state.now_dt(), **changes)
+    if provider == "square":
+        app.webhooks.send_square(square_objects.catalog_event(app.state.config.seed, variant.updated_at))
+    elif provider == "shopify":
+        app.webhooks.send_shopify(account, "products/update",
+                                  shopify_objects.product_payload(m, variant.product_index))
+    return {"sku": variant.sku}
+
+
+class EventGenerator:
+    """Random sales, stock changes and edits on the default accounts, ``rate`` per second, seeded."""
+
+    def __init__(self, app, rate: float, providers=("square", "shopify")):
+        self.app, self.rate, self.providers = app, rate, providers
+        self.rng = random.Random(f"{app.state.config.seed}:events")
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sandbox-events", daemon=True)
+
+    def start(self) -> EventGenerator:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _run(self) -> None:
+        sizes = self.app.state.config.sizes
+        while not self.stop_event.wait(1.0 / self.rate):
+            provider = self.rng.choice(self.providers)
+            variant, location = self.rng.randrange(sizes.variants), self.rng.randrange(sizes.locations)
+            roll = self.rng.random()
+            if roll < 0.7:
+                create_sale(self.app, provider, location=location, items=[(variant, self.rng.randint(1, 3))])
+            elif roll < 0.95:
+                change_stock(self.app, provider, item=variant, location=location, on_hand=self.rng.randint(0, 100))
+            else:
+                edit_product(self.app, provider, item=variant, price_cents=self.rng.randint(199, 4999))

@@ -1,0 +1,1 @@
+"""NetSuite stand-in: OAuth 2.0 and SuiteQL."""

@@ -1,0 +1,1 @@
+"""Shopify stand-in: OAuth, GraphQL Admin API, webhooks."""

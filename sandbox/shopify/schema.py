@@ -1,0 +1,184 @@
+"""The slice of Shopify's GraphQL Admin API schema the portal uses, and Shopify's query-cost arithmetic.
+
+Queries are parsed, validated and executed by graphql-core against this schema, so a field the real API does not
+have (``InventoryLevel.available``, removed in 2024-04) fails validation exactly as it would at Shopify.
+
+Cost (provider-facts 2.4): scalars and enums 0, objects 1, connections 2 + first/last x (cost of one node),
+mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really returned.
+"""
+
+from __future__ import annotations
+
+from graphql import build_schema
+from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode
+from graphql.type import GraphQLObjectType, get_named_type
+from graphql.utilities import value_from_ast_untyped
+
+SDL = """
+scalar DateTime
+scalar Decimal
+scalar URL
+scalar Money
+interface Node { id: ID! }
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+type MoneyV2 { amount: Decimal! currencyCode: String! }
+type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
+type Shop { id: ID! name: String! myshopifyDomain: String! currencyCode: String! plan: ShopPlan! }
+type ShopPlan { displayName: String! partnerDevelopment: Boolean! shopifyPlus: Boolean! }
+type LocationAddress { address1: String city: String province: String countryCode: String zip: String }
+type Location implements Node {
+  id: ID! name: String! isActive: Boolean! legacyResourceId: String! address: LocationAddress!
+  inventoryLevels(first: Int, last: Int, after: String, before: String, query: String): InventoryLevelConnection!
+}
+type Product implements Node { id: ID! title: String! updatedAt: DateTime! handle: String! }
+type ProductVariant implements Node {
+  id: ID! legacyResourceId: String! sku: String barcode: String title: String! displayName: String!
+  price: Money! createdAt: DateTime! updatedAt: DateTime! product: Product! inventoryItem: InventoryItem!
+}
+type InventoryItem implements Node {
+  id: ID! legacyResourceId: String! sku: String tracked: Boolean! updatedAt: DateTime! createdAt: DateTime!
+  variant: ProductVariant!
+  inventoryLevels(first: Int, last: Int, after: String, before: String, query: String): InventoryLevelConnection!
+  inventoryLevel(locationId: ID!): InventoryLevel
+}
+type InventoryQuantity { id: ID! name: String! quantity: Int! updatedAt: DateTime }
+type InventoryLevel implements Node {
+  id: ID! location: Location! item: InventoryItem! updatedAt: DateTime! createdAt: DateTime!
+  quantities(names: [String!]!): [InventoryQuantity!]!
+}
+type LineItem implements Node {
+  id: ID! sku: String name: String! title: String! quantity: Int! currentQuantity: Int! variant: ProductVariant
+  originalUnitPriceSet: MoneyBag! discountedUnitPriceSet: MoneyBag! originalTotalSet: MoneyBag!
+}
+type Order implements Node {
+  id: ID! legacyResourceId: String! name: String! createdAt: DateTime! updatedAt: DateTime! processedAt: DateTime!
+  cancelledAt: DateTime closedAt: DateTime displayFinancialStatus: String displayFulfillmentStatus: String!
+  currencyCode: String! totalPriceSet: MoneyBag! physicalLocation: Location
+  lineItems(first: Int, last: Int, after: String, before: String): LineItemConnection!
+}
+type WebhookSubscription implements Node {
+  id: ID! topic: String! uri: String! callbackUrl: URL! format: String! createdAt: DateTime! updatedAt: DateTime!
+}
+type UserError { field: [String!] message: String! }
+type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
+type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
+input WebhookSubscriptionInput { uri: String callbackUrl: URL format: String filter: String includeFields: [String!] }
+enum ProductVariantSortKeys { ID SKU UPDATED_AT }
+enum OrderSortKeys { ID CREATED_AT UPDATED_AT PROCESSED_AT }
+enum LocationSortKeys { ID NAME }
+"""
+CONNECTIONS = {
+    "Location": "LocationConnection", "ProductVariant": "ProductVariantConnection",
+    "InventoryItem": "InventoryItemConnection", "InventoryLevel": "InventoryLevelConnection",
+    "Order": "OrderConnection", "LineItem": "LineItemConnection",
+    "WebhookSubscription": "WebhookSubscriptionConnection",
+}
+SDL += "".join(
+    f"type {conn}Edge {{ cursor: String! node: {node}! }}\n"
+    f"type {conn} {{ nodes: [{node}!]! edges: [{conn}Edge!]! pageInfo: PageInfo! }}\n"
+    for node, conn in CONNECTIONS.items()
+)
+PAGE = "first: Int, last: Int, after: String, before: String, reverse: Boolean, query: String"
+SDL += f"""
+type Query {{
+  shop: Shop!
+  node(id: ID!): Node
+  location(id: ID!): Location
+  locations({PAGE}, sortKey: LocationSortKeys, includeInactive: Boolean): LocationConnection!
+  productVariant(id: ID!): ProductVariant
+  productVariants({PAGE}, sortKey: ProductVariantSortKeys): ProductVariantConnection!
+  inventoryItem(id: ID!): InventoryItem
+  inventoryItems({PAGE}): InventoryItemConnection!
+  order(id: ID!): Order
+  orders({PAGE}, sortKey: OrderSortKeys): OrderConnection!
+  webhookSubscriptions({PAGE}, topics: [String!]): WebhookSubscriptionConnection!
+}}
+type Mutation {{
+  webhookSubscriptionCreate(topic: String!, webhookSubscription: WebhookSubscriptionInput!):
+    WebhookSubscriptionCreatePayload
+  webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+}}
+"""
+SCHEMA = build_schema(SDL)
+MAX_PAGE = 250
+MAX_QUERY_COST = 1000
+
+
+def _fields(selection_set, fragments, parent: GraphQLObjectType):
+    """Fields of a selection set with fragments inlined, each with the object type it is selected on."""
+    for sel in selection_set.selections if selection_set else []:
+        if isinstance(sel, FieldNode):
+            yield sel, parent
+        elif isinstance(sel, InlineFragmentNode):
+            on = SCHEMA.get_type(sel.type_condition.name.value) if sel.type_condition else parent
+            yield from _fields(sel.selection_set, fragments, on)
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments:
+            frag = fragments[sel.name.value]
+            yield from _fields(frag.selection_set, fragments, SCHEMA.get_type(frag.type_condition.name.value))
+
+
+def _page_size(field: FieldNode, variables: dict) -> int:
+    for arg in field.arguments:
+        if arg.name.value in ("first", "last"):
+            value = value_from_ast_untyped(arg.value, variables)
+            return int(value or 0)
+    return 0
+
+
+def _cost(selection_set, parent, fragments, variables, data=None) -> int:
+    """Requested cost when ``data`` is None, else actual cost measured on the returned ``data``."""
+    total = 0
+    for field, on in _fields(selection_set, fragments, parent):
+        if not field.selection_set or not hasattr(on, "fields") or field.name.value not in on.fields:
+            continue
+        named = get_named_type(on.fields[field.name.value].type)
+        key = field.alias.value if field.alias else field.name.value
+        value = None if data is None else (data.get(key) if isinstance(data, dict) else None)
+        if data is not None and value is None:
+            continue
+        if named.name.endswith("Connection"):
+            total += 2 + _connection_cost(field, named, fragments, variables, value)
+            continue
+        if data is not None and isinstance(value, list):
+            total += sum(1 + _cost(field.selection_set, named, fragments, variables, v) for v in value)
+        else:
+            total += 1 + _cost(field.selection_set, named, fragments, variables, value)
+    return total
+
+
+def _connection_cost(field, conn_type, fragments, variables, data) -> int:
+    node_type = get_named_type(conn_type.fields["nodes"].type)
+    total = 0
+    for sub, _on in _fields(field.selection_set, fragments, conn_type):
+        name = sub.name.value
+        key = sub.alias.value if sub.alias else name
+        if name == "nodes":
+            selections, items = sub.selection_set, (data or {}).get(key) if data is not None else None
+        elif name == "edges":
+            edge_fields = _fields(sub.selection_set, fragments, conn_type)
+            node_field = next((f for f, _ in edge_fields if f.name.value == "node"), None)
+            if node_field is None:
+                continue
+            selections = node_field.selection_set
+            edge_key = node_field.alias.value if node_field.alias else "node"
+            items = [e.get(edge_key) for e in (data or {}).get(key) or []] if data is not None else None
+        else:
+            continue
+        if data is None:
+            total += _page_size(field, variables) * (1 + _cost(selections, node_type, fragments, variables))
+        else:
+            total += sum(1 + _cost(selections, node_type, fragments, variables, item) for item in items or [])
+    return total
+
+
+def query_cost(document, variables: dict, data: dict | None = None) -> int:
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    total = 0
+    for op in document.definitions:
+        if not isinstance(op, OperationDefinitionNode):
+            continue
+        if op.operation.value == "mutation":
+            total += 10 * len(op.selection_set.selections)
+            continue
+        total += _cost(op.selection_set, SCHEMA.query_type, fragments, variables or {}, data)
+    return max(total, 1)

@@ -1,0 +1,141 @@
+"""Square JSON objects (Location, CatalogObject, InventoryCount, Order) and webhook envelopes, built from the
+generated merchant data in the shapes of the Square API (provider-facts 1.3, 1.4)."""
+
+from __future__ import annotations
+
+import uuid
+
+from ..data import Merchant, Order, Stock, Variant, dt_to_ms, rfc3339
+from .common import make_id, merchant_id, parse_id
+
+
+class SquareIds:
+    """Square ids for one merchant: locations, items, variations and orders, all reversible to indexes."""
+
+    def __init__(self, merchant: Merchant):
+        self.seed = merchant.seed
+        self.merchant = merchant
+
+    def location(self, index: int) -> str:
+        return make_id(self.seed, "L", index, 13)
+
+    def item(self, product_index: int) -> str:
+        return make_id(self.seed, "I", product_index)
+
+    def variation(self, index: int) -> str:
+        return make_id(self.seed, "V", index)
+
+    def order(self, index: int) -> str:
+        return make_id(self.seed, "O", index, 29)
+
+    def location_index(self, value: str) -> int | None:
+        index = parse_id(self.seed, "L", value, 13)
+        return index if index is not None and index < self.merchant.sizes.locations else None
+
+    def variation_index(self, value: str) -> int | None:
+        index = parse_id(self.seed, "V", value)
+        return index if index is not None and index < self.merchant.sizes.variants else None
+
+    def order_index(self, value: str) -> int | None:
+        index = parse_id(self.seed, "O", value, 29)
+        return index if index is not None and index < self.merchant.order_count else None
+
+
+def money(cents: int, currency: str = "USD") -> dict:
+    return {"amount": cents, "currency": currency}
+
+
+def location_json(m: Merchant, index: int, merchant: str) -> dict:
+    loc = m.location(index)
+    return {
+        "id": SquareIds(m).location(index), "name": loc.name, "business_name": "Sandbox Seller",
+        "address": {"address_line_1": f"{100 + index} Main St", "locality": loc.city,
+                    "administrative_district_level_1": loc.region, "country": "US"},
+        "timezone": loc.timezone, "capabilities": ["CREDIT_CARD_PROCESSING"], "status": "ACTIVE",
+        "created_at": rfc3339(m.base_variant(0).updated_at), "merchant_id": merchant,
+        "country": "US", "language_code": "en-US", "currency": m.currency, "type": "PHYSICAL",
+    }
+
+
+def variation_json(m: Merchant, v: Variant) -> dict:
+    ids = SquareIds(m)
+    return {
+        "type": "ITEM_VARIATION", "id": ids.variation(v.index), "updated_at": rfc3339(v.updated_at),
+        "version": dt_to_ms(v.updated_at), "is_deleted": v.deleted, "present_at_all_locations": True,
+        "item_variation_data": {
+            "item_id": ids.item(v.product_index), "name": v.name, "sku": v.sku, "upc": v.barcode,
+            "ordinal": v.index % m.sizes.variants_per_product, "pricing_type": "FIXED_PRICING",
+            "price_money": money(v.price_cents, m.currency), "track_inventory": True, "sellable": True,
+            "stockable": True,
+        },
+    }
+
+
+def item_json(m: Merchant, product_index: int) -> dict:
+    per = m.sizes.variants_per_product
+    variations = [m.variant(product_index * per + k) for k in range(per)]
+    updated = max(v.updated_at for v in variations)
+    return {
+        "type": "ITEM", "id": SquareIds(m).item(product_index), "updated_at": rfc3339(updated),
+        "version": dt_to_ms(updated), "is_deleted": False, "present_at_all_locations": True,
+        "item_data": {"name": variations[0].product_name, "product_type": "REGULAR",
+                      "variations": [variation_json(m, v) for v in variations]},
+    }
+
+
+def count_json(m: Merchant, s: Stock) -> dict:
+    ids = SquareIds(m)
+    return {"catalog_object_id": ids.variation(s.variant_index), "catalog_object_type": "ITEM_VARIATION",
+            "state": "IN_STOCK", "location_id": ids.location(s.location_index), "quantity": str(s.on_hand),
+            "calculated_at": rfc3339(s.updated_at), "is_estimated": False}
+
+
+def order_json(m: Merchant, o: Order) -> dict:
+    ids = SquareIds(m)
+    lines = []
+    for line in o.lines:
+        v = m.variant(line.variant_index)
+        total = money(line.quantity * line.unit_price_cents, o.currency)
+        lines.append({
+            "uid": f"{ids.order(o.index)[:10]}-{line.line_index}", "catalog_object_id": ids.variation(v.index),
+            "catalog_version": dt_to_ms(v.updated_at), "quantity": str(line.quantity), "name": v.product_name,
+            "variation_name": v.name, "item_type": "ITEM", "base_price_money": money(line.unit_price_cents),
+            "variation_total_price_money": total, "gross_sales_money": total,
+            "total_tax_money": money(0, o.currency), "total_discount_money": money(0, o.currency),
+            "total_money": total,
+        })
+    total = money(o.total_cents, o.currency)
+    zero = money(0, o.currency)
+    return {
+        "id": ids.order(o.index), "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
+        "line_items": lines, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
+        "closed_at": rfc3339(o.updated_at), "state": o.state, "version": 1 + o.index % 3,
+        "total_money": total, "total_tax_money": zero, "total_discount_money": zero, "total_tip_money": zero,
+        "total_service_charge_money": zero,
+        "net_amounts": {"total_money": total, "tax_money": zero, "discount_money": zero, "tip_money": zero,
+                        "service_charge_money": zero},
+    }
+
+
+# --- webhook envelopes -----------------------------------------------------------------------------------------
+def envelope(seed: str, event_type: str, data_type: str, data_id: str, obj: dict, created_at) -> dict:
+    return {"merchant_id": merchant_id(seed), "type": event_type, "event_id": str(uuid.uuid4()),
+            "created_at": rfc3339(created_at), "data": {"type": data_type, "id": data_id, "object": obj}}
+
+
+def order_updated_event(seed: str, m: Merchant, o: Order) -> dict:
+    ids = SquareIds(m)
+    body = {"order_id": ids.order(o.index), "version": 1, "location_id": ids.location(o.location_index),
+            "state": o.state, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at)}
+    return envelope(seed, "order.updated", "order_updated", body["order_id"], {"order_updated": body}, o.updated_at)
+
+
+def inventory_event(seed: str, m: Merchant, rows: list[Stock], at) -> dict:
+    counts = [count_json(m, s) for s in rows]
+    return envelope(seed, "inventory.count.updated", "inventory_counts", str(uuid.uuid4()),
+                    {"inventory_counts": counts}, at)
+
+
+def catalog_event(seed: str, at) -> dict:
+    return envelope(seed, "catalog.version.updated", "catalog_version", "",
+                    {"catalog_version": {"updated_at": rfc3339(at)}}, at)
