@@ -145,3 +145,12 @@ def test_tenant_and_account_scoping(source, catalog, other_retailer):
     assert not Product.objects.filter(retailer=other_retailer).exists()
     assert StoreMapping.objects.filter(retailer=other_retailer).count() == 1
     assert ProductMapping.objects.filter(retailer=other_retailer, product__isnull=True).count() == 1
+
+
+def test_replace_orders_never_splits_an_order_across_internal_batches(source, catalog, settings):
+    settings.INGEST_BATCH_SIZE = 2
+    order = [line(line_id=f"L{i}") for i in range(5)]
+    ingest_sales(source, order)
+    counts = ingest_sales(source, [*order, line(order="O2", line_id="X")], replace_orders=True)
+    assert counts.removed == 0
+    assert not Transaction.objects.filter(state="cancelled").exists()

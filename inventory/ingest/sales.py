@@ -5,7 +5,8 @@
 - ``replace_orders=True``: the records are the complete line set of their orders (a sync page or an order
   webhook fetched in full). Stored lines of those orders that are no longer present were removed at the
   provider: they keep their row (history, and the REST clients see the change through ``updated_at``) with
-  ``quantity = 0`` and ``state = cancelled``. Every call must then carry whole orders.
+  ``quantity = 0`` and ``state = cancelled``. Every call must then carry whole orders, each order's lines
+  consecutive (as mappers yield them); internal batches never split such a run.
 - A line whose location or item is not mapped yet is stored with its mapping and a NULL store/product ("held")
   and attached when the mapping resolves. A line without an item id (a custom amount) has no product mapping.
 """
@@ -87,7 +88,11 @@ CREATED_AT = SPEC.columns.index("created_at")
 def ingest_sales(source: Source, records: Iterable[SaleLine], *, replace_orders: bool = False) -> IngestCounts:
     counts = IngestCounts()
     resolver = MappingResolver(source)
-    for chunk in v.chunks(records, batch_size()):
+    if replace_orders:
+        batches = v.chunks_of_whole_groups(records, batch_size(), lambda r: r.order_external_id)
+    else:
+        batches = v.chunks(records, batch_size())
+    for chunk in batches:
         with transaction.atomic():
             _ingest_batch(source, chunk, resolver, counts, replace_orders)
     return counts

@@ -76,6 +76,19 @@ def chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def chunks_of_whole_groups(records: Iterable[T], size: int, group) -> Iterator[list[T]]:
+    """Like ``chunks`` but never splits a run of consecutive records with the same ``group(record)`` (an order's
+    lines) across two chunks, so per-group logic (replace an order's line set) sees each group whole."""
+    chunk: list[T] = []
+    for record in records:
+        if len(chunk) >= size and group(record) != group(chunk[-1]):
+            yield chunk
+            chunk = []
+        chunk.append(record)
+    if chunk:
+        yield chunk
+
+
 def newest_per_key(items: Iterable[tuple[tuple, object, T]]) -> list[T]:
     """Keep one record per key: the newest by version (None counts as oldest), the later one on a tie. The
     database cannot upsert the same row twice in one statement, and an older duplicate must not win."""
