@@ -66,6 +66,15 @@ class NetSuiteOAuth(OAuthFlow):
         return {"grant_type": "authorization_code", "code": code, "redirect_uri": session.redirect_uri,
                 "code_verifier": session.code_verifier}
 
+    def refresh(self, connection) -> TokenSet:
+        # Client-credentials (M2M) connections have no refresh token: a new token comes from a new signed
+        # assertion (m2m.py), under the same lock and failure accounting as a refresh.
+        if connection.auth_mode == connection.AuthMode.CLIENT_CREDENTIALS:
+            from .m2m import obtain_token
+
+            return obtain_token(self, connection)
+        return super().refresh(connection)
+
     def refresh_fields(self, connection):
         return {"grant_type": "refresh_token", "refresh_token": connection.refresh_token}
 

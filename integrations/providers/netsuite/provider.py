@@ -16,9 +16,22 @@ class NetSuiteProvider(Provider):
     name = "NetSuite"
     kind = "erp"
     connect_input = "account"
-    # One account-wide pool of concurrent requests (Standard tier 5), shared by every integration.
-    rate_policy = RatePolicy(kind="concurrency", concurrency=5, lease_seconds=900.0)
     schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600}
+
+    @property
+    def rate_policy(self) -> RatePolicy:
+        """One account-wide pool of concurrent requests (Standard tier 5, settings.NETSUITE_DEFAULT_CONCURRENCY),
+        shared by every integration and worker; ``Connection.settings["concurrency"]`` raises it for accounts with
+        more (the client applies that override). The lease matches NetSuite's 15-minute request timeout. ``rate``
+        only paces the account for a while after a pool-full answer: the pool limits concurrency, not a rate, so
+        a high floor (``min_rate``) keeps such a slow-down mild."""
+        return RatePolicy(kind="concurrency", concurrency=int(settings.NETSUITE_DEFAULT_CONCURRENCY),
+                          lease_seconds=900.0, rate=20.0, burst=20.0, extra={"min_rate": 5.0})
+
+    def streams(self) -> dict:
+        from .streams import STREAMS
+
+        return STREAMS
 
     def app_base_url(self, account_id: str) -> str:
         return settings.NETSUITE_APP_URL_TEMPLATE.format(account_host=account_host(account_id)).rstrip("/")
