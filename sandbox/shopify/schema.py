@@ -57,12 +57,19 @@ type Order implements Node {
   lineItems(first: Int, last: Int, after: String, before: String): LineItemConnection!
 }
 type WebhookSubscription implements Node {
-  id: ID! topic: String! uri: String! callbackUrl: URL! format: String! createdAt: DateTime! updatedAt: DateTime!
+  id: ID! topic: WebhookSubscriptionTopic! uri: String! callbackUrl: URL! format: String!
+  createdAt: DateTime! updatedAt: DateTime!
 }
 type UserError { field: [String!] message: String! }
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 input WebhookSubscriptionInput { uri: String callbackUrl: URL format: String filter: String includeFields: [String!] }
+enum WebhookSubscriptionTopic {
+  APP_UNINSTALLED BULK_OPERATIONS_FINISH INVENTORY_ITEMS_CREATE INVENTORY_ITEMS_DELETE INVENTORY_ITEMS_UPDATE
+  INVENTORY_LEVELS_CONNECT INVENTORY_LEVELS_DISCONNECT INVENTORY_LEVELS_UPDATE LOCATIONS_CREATE LOCATIONS_DELETE
+  LOCATIONS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
+  PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE SHOP_UPDATE
+}
 enum ProductVariantSortKeys { ID SKU UPDATED_AT }
 enum OrderSortKeys { ID CREATED_AT UPDATED_AT PROCESSED_AT }
 enum LocationSortKeys { ID NAME }
@@ -91,10 +98,10 @@ type Query {{
   inventoryItems({PAGE}): InventoryItemConnection!
   order(id: ID!): Order
   orders({PAGE}, sortKey: OrderSortKeys): OrderConnection!
-  webhookSubscriptions({PAGE}, topics: [String!]): WebhookSubscriptionConnection!
+  webhookSubscriptions({PAGE}, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
 }}
 type Mutation {{
-  webhookSubscriptionCreate(topic: String!, webhookSubscription: WebhookSubscriptionInput!):
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!):
     WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
 }}
