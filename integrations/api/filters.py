@@ -1,6 +1,6 @@
 import django_filters as df
 
-from inventory.api.filters import StrictFilterSet
+from inventory.api.filters import StrictFilterSet, UtcDateTimeFilter
 
 from ..models import ApiCallLog, Connection, SyncRun
 
@@ -13,7 +13,7 @@ class SyncRunFilter(StrictFilterSet):
     connection = df.ModelChoiceFilter(queryset=_connections, help_text="Connection id.")
     stream = df.CharFilter()
     status = df.ChoiceFilter(choices=SyncRun.Status.choices)
-    created_after = df.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = SyncRun

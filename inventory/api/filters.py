@@ -1,9 +1,12 @@
 """django-filter sets. Every choice of store/product is limited to the token's retailer, so another retailer's
 id is rejected exactly like an id that does not exist (400 naming the field), never revealed."""
 
+from datetime import UTC
+
 import django_filters as df
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, Transaction
 
@@ -31,6 +34,24 @@ class StrictFilterSet(df.FilterSet):
         return valid
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601, converted to UTC before it reaches the database: PostgreSQL refuses offsets beyond +-15:59
+    (Python accepts up to 24 h), which would otherwise turn a strange but parseable value into a 500."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("Enter a date/time between years 1 and 9999.", "invalid")
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class StrictBooleanField(forms.Field):
     widget = forms.TextInput  # the raw value, not NullBooleanSelect's "unknown means None"
 
@@ -54,7 +75,7 @@ def strict_bool(field_name, help_text="", **kwargs):
 
 
 def _since(help_text="Rows changed at or after this time (ISO 8601); pair with ordering=updated_at."):
-    return df.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=help_text)
+    return UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text=help_text)
 
 
 class StoreFilter(StrictFilterSet):
@@ -82,8 +103,8 @@ class InventoryLevelFilter(StrictFilterSet):
     store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
     product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
     source = df.CharFilter(help_text="Provider key, e.g. square, shopify, netsuite.")
-    as_of_after = df.IsoDateTimeFilter(field_name="as_of", lookup_expr="gte", help_text="as_of at or after.")
-    as_of_before = df.IsoDateTimeFilter(field_name="as_of", lookup_expr="lt", help_text="as_of before.")
+    as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte", help_text="as_of at or after.")
+    as_of_before = UtcDateTimeFilter(field_name="as_of", lookup_expr="lt", help_text="as_of before.")
     updated_since = _since()
 
     class Meta:
@@ -97,10 +118,10 @@ class TransactionFilter(StrictFilterSet):
     sku = df.CharFilter(help_text="Exact SKU as sold.")
     source = df.CharFilter(help_text="Provider key, e.g. square, shopify, netsuite.")
     state = df.ChoiceFilter(choices=Transaction.State.choices)
-    occurred_after = df.IsoDateTimeFilter(
+    occurred_after = UtcDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="Sold at or after (ISO 8601)."
     )
-    occurred_before = df.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Sold before.")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Sold before.")
     updated_since = _since()
 
     class Meta:

@@ -12,7 +12,7 @@ whether to fetch it right away. Rows of transactions that may still commit are h
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -74,11 +74,14 @@ class KeysetPagination(BasePagination):
             ordering, value, last_id = data["o"], data["v"], int(data["i"])
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
             raise invalid
+        if not 0 <= last_id < 2**63:  # beyond a bigint the database would fail, not answer
+            raise invalid
         if ordering != ("-" if descending else "") + field:
             raise ValidationError({self.cursor_query_param: ["This cursor belongs to another ordering."]})
         if field != "id":
-            value = parse_datetime(value) if isinstance(value, str) else None
-            if value is None:
+            try:
+                value = parse_datetime(value).astimezone(UTC)
+            except (TypeError, AttributeError, ValueError, OverflowError):
                 raise invalid
         return value, last_id
 

@@ -1,4 +1,5 @@
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 
 from ..pagination import KeysetPagination
 
@@ -10,6 +11,23 @@ class RetailerScopedMixin:
     pagination_class = KeysetPagination
     ordering_fields: tuple[str, ...] = ("id",)
     default_ordering = "id"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttling first
+        self.reject_unknown_parameters(request)
+
+    def reject_unknown_parameters(self, request):
+        """``?stor=5`` (a typo) would otherwise return every row as if unfiltered: name it in a 400 instead."""
+        known = set()
+        if self.action == "list":
+            filterset = getattr(self, "filterset_class", None)
+            known = set(filterset.base_filters) if filterset else set()
+            known |= {KeysetPagination.cursor_query_param, KeysetPagination.page_size_query_param,
+                      KeysetPagination.ordering_query_param}
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            hint = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes no query parameters"
+            raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no token
