@@ -52,6 +52,15 @@ def attach_held_rows(mapping: StoreMapping | ProductMapping) -> int:
 
 def attach_held_rows_bulk(model: type[StoreMapping] | type[ProductMapping], mapping_ids: Iterable[int]) -> int:
     ids = list(mapping_ids)
+    target = "store" if model is StoreMapping else "product"
+    # Most calls come from ingest with mappings still unmapped: ask the small mapping table first, so the big
+    # tables are only scanned for mappings that actually have something to attach to.
+    mapped = []
+    for start in range(0, len(ids), _CHUNK):
+        mapped += model.objects.filter(pk__in=ids[start : start + _CHUNK], **{f"{target}__isnull": False}).values_list(
+            "pk", flat=True
+        )
+    ids = mapped
     changed = 0
     for start in range(0, len(ids), _CHUNK):
         changed += _attach(model, ids[start : start + _CHUNK], only_held=True)
