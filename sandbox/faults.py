@@ -44,6 +44,8 @@ class Faults:
     # only when a plan is set); Square: unused (see square_requests_per_second).
     plan: str = ""
     suitecloud_plus_licences: int = 0
+    # NetSuite: an explicit size for the account's concurrency pool (overrides ``plan``; 0 = use the plan).
+    netsuite_concurrency_limit: int = 0
     # Square publishes no numbers; set one to make the sandbox answer 429 RATE_LIMITED above it (per merchant).
     square_requests_per_second: float = 0.0
 
@@ -88,6 +90,8 @@ class Faults:
         return SHOPIFY_PLANS.get(self.plan or "standard", SHOPIFY_PLANS["standard"])
 
     def netsuite_concurrency(self) -> int | None:
+        if self.netsuite_concurrency_limit > 0:
+            return self.netsuite_concurrency_limit
         if self.plan not in NETSUITE_PLANS:
             return None
         return NETSUITE_PLANS[self.plan] + 10 * self.suitecloud_plus_licences

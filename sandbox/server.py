@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import control
 from .http import Route, json_response
+from .netsuite import m2m as netsuite_m2m
 from .netsuite import oauth as netsuite_oauth
 from .netsuite import suiteql
 from .shopify import graphql as shopify_graphql
@@ -50,7 +51,7 @@ class SandboxApp:
         self.webhooks = WebhookSender(state)
         routes: list[Route] = [
             *square_oauth.ROUTES, *square_api.ROUTES, *shopify_oauth.ROUTES, *shopify_graphql.ROUTES,
-            *netsuite_oauth.ROUTES, *suiteql.ROUTES, *control.ROUTES,
+            *netsuite_oauth.ROUTES, *netsuite_m2m.ROUTES, *suiteql.ROUTES, *control.ROUTES,
         ]
         self.url_map = Map([Rule(r.path, endpoint=r, methods=list(r.methods)) for r in routes], strict_slashes=False)
 

@@ -170,6 +170,7 @@ class SandboxState:
             self.square_buckets: dict[str, tuple[float, float]] = {}
             self.shopify_subscriptions: dict[str, list[dict]] = defaultdict(list)
             self.netsuite_query_cache: dict[tuple, Any] = {}
+            self.netsuite_certificates: dict[tuple[str, str], Any] = {}  # M2M: (account, certificate id) -> key
             self.deliveries: deque[dict] = deque(maxlen=2000)
             self.counters.reset()
             self._load_tokens()

@@ -133,6 +133,10 @@ def token(app, request: Request, account_host: str):
     state = app.state
     grant_type = request.form.get("grant_type", "")
     state.counters.count_token_call("netsuite", grant_type or "?")
+    if grant_type == "client_credentials":  # M2M: the signed assertion authenticates the client (m2m.py)
+        from .m2m import client_credentials
+
+        return client_credentials(app, request, account_id(account_host))
     client_id, confidential = _client(request, state.config)
     if client_id is None:
         return json_response({"error": "invalid_client"}, 401)

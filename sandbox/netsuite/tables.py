@@ -62,10 +62,20 @@ def _stock_row(m: Merchant, v: int, loc: int) -> dict:
             "inventoryitemlocations.averagecostmli": Decimal(m.variant(v).price_cents * 6) / 1000}
 
 
+# Sales transactions cycle through the three types (tranid prefix, status): cash sales are deposited, invoices
+# paid in full, sales orders billed (provider-facts 3.3 transaction types).
+SALE_TYPES = (("CashSale", "CS", "C"), ("CustInvc", "INV", "B"), ("SalesOrd", "SO", "G"))
+
+
+def sale_type(i: int) -> str:
+    return SALE_TYPES[i % len(SALE_TYPES)][0]
+
+
 def _sales_rows(m: Merchant, i: int) -> Iterator[tuple[int, dict]]:
     o = m.order(i)
-    header = {"transaction.id": i + 1, "transaction.tranid": f"CS{i + 1:07d}", "transaction.trandate": o.created_at,
-              "transaction.type": "CashSale", "transaction.status": "C",
+    kind, prefix, status = SALE_TYPES[i % len(SALE_TYPES)]
+    header = {"transaction.id": i + 1, "transaction.tranid": f"{prefix}{i + 1:07d}",
+              "transaction.trandate": o.created_at, "transaction.type": kind, "transaction.status": status,
               "transaction.voided": "T" if o.state == "CANCELED" else "F", "transaction.currency": 1,
               "transaction.foreigntotal": Decimal(o.total_cents) / 100, "transaction.location": o.location_index + 1,
               "transaction.createddate": o.created_at, "transaction.lastmodifieddate": o.updated_at}
@@ -79,10 +89,11 @@ def _sales_rows(m: Merchant, i: int) -> Iterator[tuple[int, dict]]:
         yield k, {**header, "transactionline.transaction": i + 1, "transactionline.id": k,
                   "transactionline.linesequencenumber": k, "transactionline.mainline": "F",
                   "transactionline.taxline": "F", "transactionline.item": ITEM_ID_BASE + line.variant_index,
-                  "transactionline.itemtype": "InvtPart", "transactionline.quantity": line.quantity,
+                  # NetSuite stores sales item lines negative: stock goes out, income is a credit.
+                  "transactionline.itemtype": "InvtPart", "transactionline.quantity": -line.quantity,
                   "transactionline.rate": Decimal(line.unit_price_cents) / 100,
-                  "transactionline.netamount": Decimal(line.unit_price_cents * line.quantity) / 100,
-                  "transactionline.foreignamount": Decimal(line.unit_price_cents * line.quantity) / 100,
+                  "transactionline.netamount": -Decimal(line.unit_price_cents * line.quantity) / 100,
+                  "transactionline.foreignamount": -Decimal(line.unit_price_cents * line.quantity) / 100,
                   "transactionline.location": line.location_index + 1}
 
 
