@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncSchedule
 
-from .services import enqueue
+from .services import enqueue_many
 
 _RUN_COLUMNS = ("connection_id", "stream", "status", "full", "trigger", "created_at", "pages", "records_seen",
                 "records_created", "records_updated", "records_unchanged", "records_held", "error", "task_id")
@@ -83,22 +83,23 @@ def dispatch_due(
     *,
     batch_size: int | None = None,
     jitter_seconds: float | None = None,
-    send: Callable[[int, str, float], object] | None = None,
+    send: Callable[[list[tuple[int, str, float]]], object] | None = None,
     max_batches: int = 1000,
 ) -> dict:
     """Claim every due schedule (batch by batch) and send its run with a random delay of up to
     ``jitter_seconds``, so streams that fell due together (connect time, an outage) do not hit providers at once.
-    ``send(run_id, task_id, countdown)`` defaults to sending the Celery task."""
+    ``send([(run_id, task_id, countdown), ...])`` defaults to sending the Celery messages in broker batches."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SYNC_DISPATCH_BATCH_SIZE
     jitter = settings.SYNC_DISPATCH_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
-    send = send or (lambda run_id, task_id, countdown: enqueue(run_id, countdown=countdown, task_id=task_id))
+    send = send or enqueue_many
     claimed = queued = 0
     for _ in range(max_batches):
         created, n = claim_batch(now, batch_size)
         claimed += n
-        for run_id, _conn, _stream, task_id in created:
-            send(run_id, task_id, random.uniform(0, jitter) if jitter else 0.0)
+        if created:
+            send([(run_id, task_id, random.uniform(0, jitter) if jitter else 0.0)
+                  for run_id, _conn, _stream, task_id in created])
         queued += len(created)
         if n < batch_size:
             break

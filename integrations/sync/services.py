@@ -52,6 +52,31 @@ def enqueue(run_id: int, *, countdown: float | None = None, task_id: str | None 
     return True
 
 
+def enqueue_many(items: list[tuple[int, str, float]], *, queue: str | None = None) -> int:
+    """Send many runs' messages ((run id, task id, countdown) each) in transport batches: on Redis one pipelined
+    round trip per batch instead of one per message (kombu ``Producer.batch``; other transports publish one by
+    one). If a batch fails, its runs' task ids are cleared so recovery re-sends them (claiming is atomic, so a
+    message that did get through is harmless). Returns how many were sent."""
+    from shelfops.celery import app
+
+    from .tasks import run_sync
+
+    name, amqp = run_sync.name, app.amqp
+    options = {"queue": queue} if queue else {}
+    try:
+        with app.producer_or_acquire() as producer, producer.batch(max_size=1000):
+            for run_id, task_id, countdown in items:
+                # What apply_async does, minus its per-call option resolution (a third of the cost per message
+                # when thousands are sent per pass).
+                message = amqp.create_task_message(task_id, name, (run_id,), {}, countdown=countdown)
+                amqp.send_task_message(producer, name, message, **options)
+    except Exception as exc:  # noqa: BLE001 - broker down: the queued rows are the durable record, resent later
+        log.warning("could not enqueue %d sync runs (%s); recovery will resend them", len(items), type(exc).__name__)
+        SyncRun.objects.filter(pk__in=[i[0] for i in items], status=SyncRun.Status.QUEUED).update(task_id="")
+        return 0
+    return len(items)
+
+
 def request_sync(connection: Connection, stream: str, *, full: bool = False, trigger: str) -> SyncRun | None:
     """Queue a run now; None when one is already active. The task is sent after the transaction commits, so a
     worker never looks for a row it cannot see yet."""

@@ -15,7 +15,7 @@ from .conftest import make_connection, make_schedules
 
 def collect():
     sent = []
-    return sent, lambda run_id, task_id, countdown: sent.append((run_id, countdown))
+    return sent, lambda items: sent.extend((run_id, countdown) for run_id, _task_id, countdown in items)
 
 
 def test_due_schedules_are_queued_with_jitter_and_moved_forward(square_connection):
@@ -84,15 +84,13 @@ def test_two_dispatchers_at_once_queue_every_due_schedule_exactly_once(retailer)
     for n in range(60):
         make_schedules(make_connection(retailer, account=f"M-{n}"))
     sent: list[int] = []
-    lock = threading.Lock()
     barrier = threading.Barrier(2)
     errors = []
 
     def dispatcher():
         try:
             barrier.wait()
-            dispatch.dispatch_due(send=lambda run_id, _t, _c: (lock.acquire(), sent.append(run_id), lock.release()),
-                                  batch_size=7)
+            dispatch.dispatch_due(send=lambda items: sent.extend(i[0] for i in items), batch_size=7)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
