@@ -84,3 +84,25 @@ def test_bulk_rows_pass_line_items_separately_and_online_orders_have_no_location
     (line,) = mappers.map_order(order, children)
     assert line.line_external_id == "7" and line.location_external_id == "" and line.unit_price is None
     assert line.currency == "CAD"
+
+
+def test_location_address_parts():
+    loc = mappers.map_location({"id": "gid://shopify/Location/8", "name": "Depot", "isActive": False,
+                                "address": {"address1": "1 Dock Rd", "city": "Austin", "province": "TX",
+                                            "zip": "78701", "countryCode": "US"}})
+    assert (loc.external_id, loc.name, loc.active) == ("8", "Depot", False)
+    assert loc.address == "1 Dock Rd, Austin, TX, 78701, US"
+
+
+def test_paged_queries_validate_against_the_admin_schema_and_stay_under_the_cost_cap():
+    """The sandbox executes the Admin API's schema with graphql-core and Shopify's cost rules: every paged query
+    the streams send must validate and request at most 1,000 points."""
+    from graphql import parse, validate
+
+    from integrations.providers.shopify import queries
+    from sandbox.shopify.schema import MAX_QUERY_COST, SCHEMA, query_cost
+
+    for name in ("LOCATIONS", "LOCATION_IDS", "VARIANTS", "INVENTORY_LEVELS", "ORDERS", "ORDER_LINES"):
+        document = parse(getattr(queries, name))
+        assert validate(SCHEMA, document) == [], name
+        assert query_cost(document, {}) <= MAX_QUERY_COST, name

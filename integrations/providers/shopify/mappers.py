@@ -26,10 +26,11 @@ def numeric_id(gid: str | None) -> str:
 
 def map_location(node: dict) -> Location:
     address = node.get("address") or {}
+    parts = [address.get(k) for k in ("address1", "city", "province", "zip", "countryCode")]
     return Location(
         external_id=numeric_id(node["id"]),
         name=node.get("name") or numeric_id(node["id"]),
-        address=address.get("formatted") and ", ".join(address["formatted"]) or "",
+        address=", ".join(p for p in parts if p),
         active=node.get("isActive", True),
         updated_at=parse_time(node.get("updatedAt")),
     )

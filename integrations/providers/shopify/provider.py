@@ -32,10 +32,5 @@ class ShopifyProvider(Provider):
 
         return STREAMS
 
-    def streams(self) -> dict:
-        from .streams import STREAMS
-
-        return STREAMS
-
     def auth_headers(self, access_token: str) -> dict[str, str]:
         return {"X-Shopify-Access-Token": access_token}

@@ -7,7 +7,7 @@ connections cost ``first`` x node cost); the client paces the rest from ``thrott
 LOCATIONS = """
 query Locations($after: String) {
   locations(first: 250, after: $after, includeInactive: true) {
-    nodes { id name isActive updatedAt address { formatted } }
+    nodes { id name isActive address { address1 city province zip countryCode } }
     pageInfo { hasNextPage endCursor }
   }
 }"""
@@ -43,8 +43,10 @@ query Levels($location: ID!, $after: String, $query: String) {
   }
 }"""
 
+# physicalLocation (the POS location) is deprecated in favour of retailLocation since 2024-07 but still served;
+# the local sandbox knows only physicalLocation. The mapper reads either.
 ORDER_FIELDS = ("id createdAt processedAt updatedAt cancelledAt displayFinancialStatus currencyCode "
-                "retailLocation { id }")
+                "physicalLocation { id }")
 LINE_FIELDS = ("id sku quantity currentQuantity variant { id } "
                "originalUnitPriceSet { shopMoney { amount currencyCode } }")
 
