@@ -3,6 +3,7 @@ from django.contrib import admin
 from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
+from .connection_form import ConnectionForm
 from .http_state import circuit_breaker
 from .secrets import secret_state
 from .sync import SyncScheduleInlineForm, latest_run
@@ -18,6 +19,7 @@ class SyncScheduleInline(admin.TabularInline):
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm  # write-only private key upload for NetSuite M2M connections
     list_display = ["__str__", "retailer", "provider", "external_account_id", "status", "token_expires_at",
                     "last_successful_sync_at", "problem", circuit_breaker]
     list_filter = ["provider", "status", "retailer", "auth_mode"]
@@ -36,7 +38,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         ("Credentials", {"fields": ["auth_mode", "scopes", "access_token_state", "refresh_token_state",
                                     "token_expires_at", "refresh_token_expires_at", "last_refresh_at",
                                     "last_refresh_error", "refresh_failures", "certificate_id",
-                                    "private_key_state"]}),
+                                    "private_key_state", "private_key_file"]}),
         ("Settings", {"fields": ["settings"]}),
         ("History", {"fields": ["connected_at", "disconnected_at", "last_successful_sync_at", "created_at",
                                 "updated_at"]}),
