@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -94,8 +96,12 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
             # Optimistically "queued" in the same INSERT (one write per delivery); put back to "received" if
             # the broker refuses the message.
             state = {"status": Status.QUEUED, "enqueued_at": now}
+        # In autocommit (the normal request) the INSERT is its own transaction: one round trip and one WAL flush,
+        # and on_commit runs right after it. Inside a caller's transaction a savepoint keeps a duplicate's
+        # IntegrityError from breaking it.
+        guard = transaction.atomic() if db_connection.in_atomic_block else nullcontext()
         try:
-            with transaction.atomic():
+            with guard:
                 event = WebhookEvent.objects.create(connection_id=connection_id, **fields, **state)
                 if event.status == Status.QUEUED:
                     transaction.on_commit(lambda pk=event.pk: enqueue(pk))
