@@ -7,6 +7,8 @@ coupling, which is why production runs with ``REDIS_URL``."""
 
 from __future__ import annotations
 
+import copy
+
 from django.db import IntegrityError, transaction
 
 from . import algorithms as algo
@@ -32,7 +34,9 @@ class DatabaseStore:
                         row = model.objects.create(key=key, data={})
                 except IntegrityError:  # another process created it first
                     row = model.objects.select_for_update().get(key=key)
-            data = dict(row.data)
+            # A deep copy: the algorithms mutate nested state in place (slot holders), and a shallow copy would
+            # make ``data != row.data`` false, so a released slot was never saved.
+            data = copy.deepcopy(row.data)
             result = change(data)
             if data != row.data:
                 row.data = data
