@@ -44,9 +44,9 @@ def connect(sb) -> dict:
     return answer.json()
 
 
-def api(sb, access_token, method, path, **kw):
+def api(sb, access_token, method, path, timeout=10, **kw):
     return requests.request(method, f"{sb.url}/square{path}", headers={"Authorization": f"Bearer {access_token}"},
-                            timeout=10, **kw)
+                            timeout=timeout, **kw)
 
 
 def test_authorize_allow_redirects_with_code_and_state_deny_with_access_denied(sandbox_server):
@@ -253,3 +253,29 @@ def test_rate_limit_plan_answers_rate_limited_past_the_budget(sandbox_server):
     assert 429 in statuses and statuses[0] == 200
     sandbox_server.advance_clock(10)
     assert api(sandbox_server, tokens["access_token"], "GET", "/v2/locations").status_code == 200
+
+
+def test_timeout_fault_holds_the_request_past_the_client_timeout(sandbox_server):
+    tokens = connect(sandbox_server)
+    sandbox_server.set_faults("square", fail_next=[504], timeout_seconds=2.0)
+    with pytest.raises(requests.Timeout):
+        api(sandbox_server, tokens["access_token"], "GET", "/v2/locations", timeout=0.2)
+
+
+@pytest.mark.parametrize("token_state, code", [("expired", "ACCESS_TOKEN_EXPIRED"),
+                                               ("revoked", "ACCESS_TOKEN_REVOKED")])
+def test_token_state_fault_makes_valid_tokens_answer_expired_or_revoked(sandbox_server, token_state, code):
+    tokens = connect(sandbox_server)
+    sandbox_server.set_faults("square", token_state=token_state)
+    answer = api(sandbox_server, tokens["access_token"], "GET", "/v2/locations")
+    assert answer.status_code == 401 and answer.json()["errors"][0]["code"] == code
+
+
+def test_tokens_survive_a_restart_when_persisted(tmp_path):
+    from sandbox.state import SandboxConfig, SandboxState
+
+    first = SandboxState(SandboxConfig(persist_dir=str(tmp_path)))
+    value = first.issue_token("square", "MLX", "cid", "access", 3600, scopes=["ITEMS_READ"])
+    assert (tmp_path / "tokens.json").stat().st_mode & 0o777 == 0o600
+    again = SandboxState(SandboxConfig(persist_dir=str(tmp_path)))
+    assert again.token(value, "square").scopes == ["ITEMS_READ"]
