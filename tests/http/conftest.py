@@ -54,13 +54,13 @@ def _redis_store():
 
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request, account_key):
-    """Each specification runs against both shared stores: the database one and Redis (Lua)."""
+    """Each specification runs against both shared stores: the database one and Redis (Lua). Modules using it
+    mark themselves ``django_db(transaction=True)``: the threads need committed rows, not the test's transaction."""
     if request.param == "redis":
         store = _redis_store()
         yield store
         store.reset(account_key)
     else:
-        request.getfixturevalue("transactional_db")
         from integrations.http.store.db_store import DatabaseStore
 
         yield DatabaseStore()

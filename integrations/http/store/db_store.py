@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 
+import copy
+
 from django.db import IntegrityError, transaction
 
 from . import algorithms as algo
