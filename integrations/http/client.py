@@ -178,7 +178,9 @@ class ProviderClient(PaginationMixin):
                 channel: str = "rest", cost: float = 1.0, retries: int | None = None) -> ProviderResponse:
         """``retries`` caps the attempts of this call (e.g. 1 for a non-idempotent OAuth code exchange)."""
         url = self._url(path)
-        call = _Call(method=method.upper(), url=url, logged_url=redact_url(url), params=params, json=json,
+        full = requests.models.PreparedRequest()
+        full.prepare_url(url, params)  # the URL as sent, query included, for the (redacted) call log
+        call = _Call(method=method.upper(), url=url, logged_url=redact_url(full.url), params=params, json=json,
                      data=data, headers=dict(headers or {}), limiter=self._limiters[channel], cost=float(cost),
                      graphql=channel == "graphql", secrets=self._secrets(headers, json, data))
         retrying = Retrying(

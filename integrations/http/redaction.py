@@ -16,7 +16,7 @@ REDACTED = "[REDACTED]"
 # (``shop_access_token``, ``x-api-key``), matched case-insensitively.
 SECRET_NAMES = {"code", "state", "hmac", "signature", "sig", "key", "session", "assertion", "password"}
 SECRET_SUFFIX = re.compile(
-    r"(^|_|-)(token|secret|password|passwd|signature|verifier|assertion|api_?key|hmac)$", re.IGNORECASE
+    r"(^|_|-)(token|secret|password|passwd|signature|verifier|assertion|api[_-]?key|hmac)$", re.IGNORECASE
 )
 
 # Secret-looking fragments in free text: "Bearer xyz", "Client xyz", JSON/form fields named like secrets.

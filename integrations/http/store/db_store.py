@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 
-import copy
-
 from django.db import IntegrityError, transaction
 
 from . import algorithms as algo
