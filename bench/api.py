@@ -1,0 +1,354 @@
+"""REST API benchmark: transactions/ filtered by store and date, first page vs a deep cursor page, under gunicorn.
+
+Builds its own PostgreSQL database (``shelfops_bench_api`` on the server of DATABASE_URL; dropped at the end
+unless --keep), fills it with INSERT ... SELECT generate_series (not the ORM), starts gunicorn on a free port and
+measures over HTTP:
+- p50/p99 latency of the first page and of a deep cursor page (90 % into the filtered rows), one client;
+- requests/s with 4 concurrent clients (alternating first and deep pages), and their p50/p99.
+
+Default: 200,000 transactions + 20,000 inventory levels (a quick run). ``--full`` (or ``--scale 1``) is the
+issue's size: 1,000,000 transactions + 100,000 levels. The JSON says which ran.
+
+    .venv/bin/python bench/api.py [--full | --scale 0.2] [--requests 300] [--seconds 10] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "shelfops_bench_api"
+STORES, PRODUCTS = 50, 2000
+FULL_TRANSACTIONS, FULL_LEVELS = 1_000_000, 100_000
+SPAN_DAYS = 365
+PAGE_SIZE = 100
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="1,000,000 transactions + 100,000 levels")
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_API_SCALE", "0.2")))
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests per page kind")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of the concurrent phase")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+    if args.full:
+        args.scale = 1.0
+    return args
+
+
+def database_urls() -> tuple[str, str]:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shelfops_bench")
+    if not base.startswith("postgres"):
+        raise SystemExit("bench/api.py needs PostgreSQL: set DATABASE_URL")
+    parsed = urlparse(base)
+    return parsed._replace(path="/postgres").geturl(), parsed._replace(path=f"/{BENCH_DB}").geturl()
+
+
+def recreate_database(admin_url: str, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def step(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def fill(n_transactions: int, n_levels: int) -> dict:
+    """Two retailers (the second is noise the tenant filter must skip); 50 stores x 2000 products for the first.
+    Returns ids the requests need."""
+    from django.db import connection
+
+    from inventory.models import ApiToken, Product, ProductMapping, Retailer, Store, StoreMapping
+
+    acme = Retailer.objects.create(name="Bench Acme", slug="bench-acme")
+    rival = Retailer.objects.create(name="Bench Rival", slug="bench-rival")
+    for retailer in (acme, rival):
+        stores = Store.objects.bulk_create(
+            Store(retailer=retailer, name=f"store {i}", code=f"S{i}") for i in range(STORES)
+        )
+        StoreMapping.objects.bulk_create(
+            StoreMapping(retailer=retailer, provider="square", external_account_id=f"{retailer.slug}-m",
+                         external_id=f"L{i}", store=s)
+            for i, s in enumerate(stores)
+        )
+        products = Product.objects.bulk_create(
+            Product(retailer=retailer, sku=f"SKU-{j}", barcode=f"{j:013d}", name=f"product {j}")
+            for j in range(PRODUCTS)
+        )
+        ProductMapping.objects.bulk_create(
+            ProductMapping(retailer=retailer, provider="square", external_account_id=f"{retailer.slug}-m",
+                           external_id=f"V{j}", product=p, sku=p.sku)
+            for j, p in enumerate(products)
+        )
+    with connection.cursor() as cur:
+        cur.execute("""
+            CREATE TEMP TABLE bench_s AS SELECT s.retailer_id, s.id, m.id AS map_id,
+                row_number() OVER (PARTITION BY s.retailer_id ORDER BY s.id) - 1 AS idx
+            FROM inventory_store s JOIN inventory_storemapping m ON m.store_id = s.id;
+            CREATE TEMP TABLE bench_p AS SELECT p.retailer_id, p.id, p.sku, m.id AS map_id,
+                row_number() OVER (PARTITION BY p.retailer_id ORDER BY p.id) - 1 AS idx
+            FROM inventory_product p JOIN inventory_productmapping m ON m.product_id = p.id;
+            CREATE INDEX ON bench_s (retailer_id, idx); CREATE INDEX ON bench_p (retailer_id, idx);
+        """)
+        # 90 % of the lines belong to the measured retailer, spread evenly over stores, products and a year.
+        for retailer_id, count in ((acme.id, n_transactions * 9 // 10), (rival.id, n_transactions // 10)):
+            cur.execute(
+                """
+                INSERT INTO inventory_transaction (retailer_id, store_id, product_id, store_mapping_id,
+                    product_mapping_id, source, external_account_id, external_order_id, external_line_id, sku,
+                    quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at)
+                SELECT %(r)s, s.id, p.id, s.map_id, p.map_id, 'square', 'bench-m' || %(r)s, 'O' || g, '0', p.sku,
+                    (g %% 5) + 1, 9.99, 'USD', 'completed', ts, ts, now(), ts
+                FROM (SELECT g, timestamptz '2025-01-01 00:00:00+00'
+                             + make_interval(secs => g::float8 * %(span)s / %(n)s) AS ts
+                      FROM generate_series(1, %(n)s) AS g) AS series
+                JOIN bench_s s ON s.retailer_id = %(r)s AND s.idx = g %% %(stores)s
+                JOIN bench_p p ON p.retailer_id = %(r)s AND p.idx = (g / %(stores)s) %% %(products)s
+                """,
+                {"r": retailer_id, "n": count, "span": SPAN_DAYS * 86400, "stores": STORES, "products": PRODUCTS},
+            )
+        cur.execute(
+            """
+            INSERT INTO inventory_inventorylevel (retailer_id, store_mapping_id, product_mapping_id, store_id,
+                product_id, source, available, on_hand, committed, incoming, as_of, created_at, updated_at)
+            SELECT %(r)s, s.map_id, p.map_id, s.id, p.id, 'square', g %% 40, g %% 40 + 2, 2, NULL,
+                now() - make_interval(mins => g %% 10000), now(), now()
+            FROM generate_series(0, %(n)s - 1) AS g
+            JOIN bench_s s ON s.retailer_id = %(r)s AND s.idx = g %% %(stores)s
+            JOIN bench_p p ON p.retailer_id = %(r)s AND p.idx = g / %(stores)s
+            """,
+            {"r": acme.id, "n": n_levels, "stores": STORES},
+        )
+        cur.execute("ANALYZE")
+        cur.execute("SELECT count(*) FROM inventory_transaction")
+        transactions = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM inventory_inventorylevel")
+        levels = cur.fetchone()[0]
+    store = Store.objects.filter(retailer=acme).order_by("id")[STORES // 2]
+    _, key = ApiToken.issue(acme, "bench")
+    return {"store": store.pk, "key": key, "transactions": transactions, "levels": levels}
+
+
+def deep_cursor(store_id: int, after: str, before: str) -> tuple[str, int]:
+    """The cursor a client holds after paging 90 % into the filtered rows (found with one OFFSET query here,
+    instead of walking there page by page)."""
+    from inventory.api.pagination import KeysetPagination
+    from inventory.models import Transaction
+
+    rows = Transaction.objects.filter(store_id=store_id, occurred_at__gte=after, occurred_at__lt=before)
+    total = rows.count()
+    row = rows.order_by("occurred_at", "id")[deep_position(total)]
+    return KeysetPagination()._encode("occurred_at", False, row), total
+
+
+def deep_position(total: int) -> int:
+    return max(0, min(int(total * 0.9), total - PAGE_SIZE - 1))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+    import requests
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "shelfops.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                return proc, base
+        except requests.RequestException:
+            time.sleep(0.5)
+    proc.terminate()
+    proc.wait(10)
+    raise SystemExit("gunicorn did not start")
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    q = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"n": len(ordered), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2)}
+
+
+def timed_get(session, url: str) -> float:
+    start = time.perf_counter()
+    answer = session.get(url, timeout=30)
+    elapsed = time.perf_counter() - start
+    if answer.status_code != 200 or len(answer.json()["results"]) != PAGE_SIZE:
+        raise SystemExit(f"unexpected answer {answer.status_code} from {url}: {answer.text[:300]}")
+    return elapsed
+
+
+def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
+    import requests
+
+    headers = {"Authorization": f"Token {key}"}
+    session = requests.Session()
+    session.headers.update(headers)
+    for _ in range(20):  # warm every worker's connection and the page cache
+        timed_get(session, first_url)
+        timed_get(session, deep_url)
+    first, deep = [], []
+    for _ in range(args.requests):  # interleaved, so drift affects both equally
+        first.append(timed_get(session, first_url))
+        deep.append(timed_get(session, deep_url))
+
+    stop = time.monotonic() + args.seconds
+    latencies: list[list[float]] = [[] for _ in range(args.clients)]
+
+    def client(i: int):
+        own = requests.Session()
+        own.headers.update(headers)
+        urls = (first_url, deep_url)
+        n = i
+        while time.monotonic() < stop:
+            latencies[i].append(timed_get(own, urls[n % 2]))
+            n += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    concurrent = [x for per in latencies for x in per]
+    return {
+        "first_page": percentiles(first),
+        "deep_page": percentiles(deep),
+        "deep_over_first_p50": round(statistics.median(deep) / statistics.median(first), 3),
+        "deep_over_first_p99": round(percentiles(deep)["p99_ms"] / percentiles(first)["p99_ms"], 3),
+        "concurrent": {
+            "clients": args.clients,
+            "seconds": round(elapsed, 2),
+            "requests": len(concurrent),
+            "requests_per_second": round(len(concurrent) / elapsed, 1),
+            **percentiles(concurrent),
+        },
+    }
+
+
+def explain(store_id: int, after: str, before: str, cursor_row) -> str:
+    """The plan of the deep page's query, to show it is an index range scan from the cursor."""
+    from django.db.models import Q
+
+    from inventory.models import Transaction
+
+    qs = (
+        Transaction.objects.filter(retailer_id=cursor_row.retailer_id, store_id=store_id, occurred_at__gte=after,
+                                   occurred_at__lt=before)
+        .filter(occurred_at__gte=cursor_row.occurred_at)
+        .filter(Q(occurred_at__gt=cursor_row.occurred_at) | Q(occurred_at=cursor_row.occurred_at,
+                                                              id__gt=cursor_row.id))
+        .order_by("occurred_at", "id")[:PAGE_SIZE + 1]
+    )
+    return qs.explain()
+
+
+def main() -> None:
+    args = parse_args()
+    n_transactions, n_levels = int(FULL_TRANSACTIONS * args.scale), int(FULL_LEVELS * args.scale)
+    admin_url, bench_url = database_urls()
+    var_dir = os.environ.get("BENCH_VAR_DIR", "/tmp/shelfops-bench-api")
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": "shelfops.settings",
+        "VAR_DIR": var_dir,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+        "API_THROTTLE_RATE": "100000000/min",  # measure the API, not the throttle
+    }
+    os.environ.update(env)
+    recreate_database(admin_url)
+    proc = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        step("migrating")
+        call_command("migrate", verbosity=0, interactive=False)
+        step(f"filling {n_transactions:,} transactions and {n_levels:,} levels")
+        t0 = time.perf_counter()
+        ids = fill(n_transactions, n_levels)
+        fill_seconds = time.perf_counter() - t0
+        print(f"filled {ids['transactions']:,} transactions, {ids['levels']:,} levels in {fill_seconds:.1f}s")
+
+        after, before = "2025-02-01T00:00:00Z", "2025-12-01T00:00:00Z"
+        cursor, filtered = deep_cursor(ids["store"], after, before)
+        query = f"store={ids['store']}&occurred_after={after}&occurred_before={before}&page_size={PAGE_SIZE}"
+        from django.db import connections
+
+        from inventory.models import Transaction
+
+        row = (Transaction.objects.filter(store_id=ids["store"], occurred_at__gte=after, occurred_at__lt=before)
+               .order_by("occurred_at", "id")[deep_position(filtered)])
+        plan = explain(ids["store"], after, before, row)
+        connections.close_all()
+
+        step("starting gunicorn")
+        proc, base = start_gunicorn(env, args.workers)
+        step("measuring")
+        first_url = f"{base}/api/v1/transactions/?{query}"
+        deep_url = f"{first_url}&cursor={cursor}"
+        figures = measure(base, ids["key"], first_url, deep_url, args)
+        result = {
+            "ran": "full" if args.scale >= 1 else f"scale {args.scale}",
+            "transactions": ids["transactions"],
+            "inventory_levels": ids["levels"],
+            "filter": {"store": ids["store"], "occurred_after": after, "occurred_before": before,
+                       "rows_matching": filtered, "deep_page_position": "90 %", "page_size": PAGE_SIZE},
+            "gunicorn_workers": args.workers,
+            "fill_seconds": round(fill_seconds, 1),
+            **figures,
+            "target": "p99 < 50 ms for both pages; deep page no slower than the first",
+            "deep_page_plan": plan,
+        }
+        print(json.dumps({k: v for k, v in result.items() if k != "deep_page_plan"}, indent=2))
+        print("deep page plan:\n" + plan)
+        out = ROOT / "bench" / "results" / "api.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            recreate_database(admin_url, drop_only=True)
+
+
+if __name__ == "__main__":
+    main()
