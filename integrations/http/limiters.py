@@ -216,7 +216,10 @@ def _cost_block(payload) -> dict:
 def _is_throttled(payload) -> bool:
     if not isinstance(payload, dict):
         return False
-    return any(((e or {}).get("extensions") or {}).get("code") == "THROTTLED" for e in payload.get("errors") or [])
+    errors = payload.get("errors")
+    if not isinstance(errors, list):  # REST-style {"errors": "Exceeded 2 calls per second..."} on a 429/5xx
+        return False
+    return any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
 
 
 LIMITERS = {
