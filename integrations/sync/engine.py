@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Connection, SyncCursor, SyncRun, SyncSchedule
+from integrations.models.sync import ACTIVE_RUN_STATES
 from integrations.providers import get_provider
 from inventory.records import IngestCounts, Source
 
@@ -81,6 +82,21 @@ def describe(exc: BaseException) -> str:
     """An error for the run row: type and message only (provider errors are redacted by the HTTP client)."""
     text = f"{type(exc).__name__}: {exc}"
     return text[:ERROR_MAX_CHARS]
+
+
+def waiting_for(run_id: int) -> list[str]:
+    """The required streams (``Stream.requires``) of a queued run that are still active for its connection.
+    Shopify inventory levels name items by inventory item id, which only the variants stream maps; run both at
+    once and ingest may see levels before their variants."""
+    run = SyncRun.objects.select_related("connection").filter(pk=run_id, status=SyncRun.Status.QUEUED).first()
+    if run is None:
+        return []
+    cls = stream_classes(run.connection.provider).get(run.stream)
+    if cls is None or not cls.requires:
+        return []
+    return sorted(set(SyncRun.objects.filter(
+        connection_id=run.connection_id, stream__in=cls.requires, status__in=ACTIVE_RUN_STATES
+    ).values_list("stream", flat=True)))
 
 
 def claim(run_id: int) -> SyncRun | None:

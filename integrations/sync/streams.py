@@ -106,6 +106,8 @@ class Stream:
     record_kind: ClassVar[str] = ""
     ordered: ClassVar[bool] = False
     overlap: ClassVar[timedelta | None] = None  # None: settings.SYNC_OVERLAP_SECONDS
+    # Streams of the same connection whose active runs this one waits for (records that refer to theirs).
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, connection, client, *, heartbeat: Callable[[], None] | None = None):
         self.connection = connection

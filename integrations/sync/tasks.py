@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import dispatch, engine, recovery
+from . import dispatch, engine, recovery, services
 
 
 @shared_task(name="integrations.sync.dispatch_due_schedules", ignore_result=True)
@@ -15,7 +15,15 @@ def dispatch_due_schedules() -> dict:
     return {**result, "stale_failed": len(failed), "resent": len(resent), "stuck_failed": stuck}
 
 
+PREREQUISITE_RETRY_SECONDS = 5.0
+
+
 @shared_task(name="integrations.sync.run_sync", ignore_result=True, acks_late=True)
 def run_sync(run_id: int) -> str | None:
+    blockers = engine.waiting_for(run_id)
+    if blockers:
+        # Still queued: come back shortly rather than hold a worker slot while the other stream runs.
+        services.enqueue(run_id, countdown=PREREQUISITE_RETRY_SECONDS)
+        return f"waiting for {', '.join(blockers)}"
     run = engine.execute(run_id)
     return run.status if run else None

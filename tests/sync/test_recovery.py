@@ -75,3 +75,16 @@ def test_runs_never_picked_up_are_failed_after_the_stuck_limit(square_connection
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status == "failed" and "never picked up" in old.error and fresh.status == "queued"
+
+
+def test_shopify_inventory_waits_while_variants_are_active(retailer):
+    from .conftest import make_connection
+
+    shop = make_connection(retailer, provider="shopify", account="demo.myshopify.com")
+    variants = services.create_run(shop, "variants", trigger="manual")
+    inventory = services.create_run(shop, "inventory", trigger="manual")
+    orders = services.create_run(shop, "orders", trigger="manual")
+    assert engine.waiting_for(inventory.pk) == ["variants"]
+    assert engine.waiting_for(orders.pk) == []
+    SyncRun.objects.filter(pk=variants.pk).update(status="succeeded")
+    assert engine.waiting_for(inventory.pk) == []

@@ -118,6 +118,7 @@ class ShopifyInventory(ShopifyStream):
 
     name = "inventory"
     record_kind = "stock"
+    requires = ("variants",)  # levels name inventory items, which only the variants stream maps to variants
 
     def pages(self, cursor, *, full=False) -> Iterator[Page]:
         mark = self.watermark(None if full else cursor)
