@@ -42,7 +42,7 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per page kind")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the concurrent phase")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: cores)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
     if args.full:
