@@ -33,6 +33,8 @@ class InventoryLevel(models.Model):
         ]
         indexes = [
             models.Index(fields=["retailer", "store", "product"], name="level_retailer_store_product"),
+            # Serves the API's ?product= filter without a store (the index above needs the store first).
+            models.Index(fields=["retailer", "product", "id"], name="level_retailer_product"),
             models.Index(fields=["retailer", "as_of", "id"], name="level_retailer_asof"),
             models.Index(fields=["retailer", "updated_at", "id"], name="level_retailer_updated"),
         ]

@@ -54,6 +54,8 @@ class Transaction(models.Model):
             models.Index(fields=["retailer", "occurred_at", "id"], name="txn_retailer_time"),
             models.Index(fields=["retailer", "updated_at", "id"], name="txn_retailer_updated"),
             models.Index(fields=["retailer", "product", "occurred_at"], name="txn_retailer_product"),
+            # Serves the API's ?sku= filter (a SKU as sold, also for lines whose product is still unmapped).
+            models.Index(fields=["retailer", "sku", "occurred_at", "id"], name="txn_retailer_sku_time"),
         ]
 
     def __str__(self) -> str:
