@@ -37,6 +37,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke_tokens"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A token's retailer is its whole scope: moving an issued key to another tenant is not an edit, it is a
+        # new token (and the old key would silently start reading someone else's data).
+        return [*self.readonly_fields, "retailer"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
