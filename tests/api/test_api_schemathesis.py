@@ -59,3 +59,18 @@ def test_every_operation_conforms_to_its_schema(acme, rival, wsgi_app):
                 )
 
             check()
+
+
+def test_schema_and_docs_are_public_and_describe_the_auth_scheme(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert spec["components"]["securitySchemes"]["RetailerToken"]["name"] == "Authorization"
+    transactions = spec["paths"]["/api/v1/transactions/"]["get"]
+    assert transactions["description"] and transactions["responses"]["200"]["content"]["application/json"]["examples"]
+    assert {"400", "401", "404", "429"} <= set(transactions["responses"])
+    assert {p["name"] for p in transactions["parameters"]} >= {"store", "product", "sku", "source", "occurred_after",
+                                                             "occurred_before", "updated_since", "cursor"}
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content
+    assert b"cdn.jsdelivr" not in docs.content  # served from our static files (drf-spectacular-sidecar)
