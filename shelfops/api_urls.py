@@ -7,7 +7,7 @@ from rest_framework.routers import SimpleRouter
 from integrations.api.views import ApiCallLogViewSet, ConnectionViewSet, SyncRunViewSet
 from inventory.api.errors import json_not_found
 from inventory.api.views.levels import InventoryLevelViewSet
-from inventory.api.views.mappings import ProductMappingViewSet
+from inventory.api.views.mappings import ProductMappingViewSet, StoreMappingViewSet
 from inventory.api.views.products import ProductViewSet
 from inventory.api.views.stores import StoreViewSet
 from inventory.api.views.transactions import TransactionViewSet
@@ -18,6 +18,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("inventory-levels", InventoryLevelViewSet, basename="inventory-level")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("mappings", ProductMappingViewSet, basename="mapping")
+router.register("store-mappings", StoreMappingViewSet, basename="store-mapping")
 router.register("connections", ConnectionViewSet, basename="connection")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("api-calls", ApiCallLogViewSet, basename="api-call")

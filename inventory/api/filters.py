@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
-from inventory.models import InventoryLevel, Product, ProductMapping, Store, Transaction
+from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
 
 def _stores(request):
@@ -139,4 +139,15 @@ class MappingFilter(StrictFilterSet):
 
     class Meta:
         model = ProductMapping
+        fields = []
+
+
+class StoreMappingFilter(StrictFilterSet):
+    mapped = strict_bool("store", lookup_expr="isnull", exclude=True, help_text="false: only unmapped locations.")
+    provider = df.CharFilter()
+    external_account_id = df.CharFilter()
+    updated_since = _since()
+
+    class Meta:
+        model = StoreMapping
         fields = []

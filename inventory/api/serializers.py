@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework import relations, serializers
 from rest_framework.settings import api_settings
 
-from inventory.models import InventoryLevel, Product, ProductMapping, Store, Transaction
+from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
 
 def _datetime_formatter(field):
@@ -133,8 +133,33 @@ class ProductMappingSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        retailer = getattr(getattr(request, "user", None), "retailer", None)
-        if retailer is not None:
-            # Only the token's own products can be chosen; any other id reads as "does not exist".
-            self.fields["product"].queryset = Product.objects.filter(retailer=retailer)
+        scope_target_choices(self, "product", Product)
+
+
+def scope_target_choices(serializer, name, model):
+    """Only the token's own rows can be chosen as a target; any other id reads as "does not exist"."""
+    request = serializer.context.get("request")
+    retailer = getattr(getattr(request, "user", None), "retailer", None)
+    if retailer is not None:
+        serializer.fields[name].queryset = model.objects.filter(retailer=retailer)
+
+
+class StoreMappingSerializer(serializers.ModelSerializer):
+    """A provider location and the store it counts as; only ``store`` is writable."""
+
+    store = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.none(), allow_null=True, help_text="Store id, or null to unmap."
+    )
+    is_mapped = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = StoreMapping
+        fields = [
+            "id", "provider", "external_account_id", "external_id", "external_name", "store", "is_mapped",
+            "automatically_generated", "deleted_at_source", "created_at", "updated_at",
+        ]
+        read_only_fields = [f for f in fields if f != "store"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope_target_choices(self, "store", Store)

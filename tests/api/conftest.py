@@ -101,6 +101,19 @@ def build_tenant(retailer, *, prefix: str, stores: int = 2, products: int = 3, l
             external_line_id="0", sku="SKU-NEW", quantity=Decimal("1"), occurred_at=T0 + timedelta(days=2),
         )
     )
+    unmapped_location = StoreMapping.objects.create(
+        retailer=retailer, provider="square", external_account_id=account, external_id=f"{prefix}-L-unknown",
+        external_name="Pop-up stand",
+    )
+    data.store_mappings.append(unmapped_location)
+    data.transactions.append(
+        Transaction.objects.create(
+            retailer=retailer, product=data.products[0], store_mapping=unmapped_location,
+            product_mapping=data.product_mappings[0], source="square", external_account_id=account,
+            external_order_id=f"{prefix}-O-popup", external_line_id="0", sku="SKU-0", quantity=Decimal("1"),
+            occurred_at=T0 + timedelta(days=3),
+        )
+    )
     for stream in ("locations", "catalog", "inventory", "orders"):
         SyncSchedule.objects.create(
             connection=data.connection, stream=stream, interval_seconds=900, next_run_at=timezone.now()

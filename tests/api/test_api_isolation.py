@@ -15,6 +15,7 @@ ENDPOINTS = {
     "inventory-levels": "levels",
     "transactions": "transactions",
     "mappings": "product_mappings",
+    "store-mappings": "store_mappings",
     "sync-runs": "runs",
     "connections": "connection",
     "api-calls": "calls",
@@ -69,6 +70,7 @@ FILTERS_BY_VALUE = [
     ("inventory-levels", "as_of_after=2026-10-01T10:00:00Z&as_of_before=2026-10-01T12:00:00Z",
      lambda d: {lv.pk for lv in d.levels if 10 <= lv.as_of.hour < 12}),
     ("mappings", "mapped=false", lambda d: {m.pk for m in d.product_mappings if m.product_id is None}),
+    ("store-mappings", "mapped=false", lambda d: {m.pk for m in d.store_mappings if m.store_id is None}),
     ("mappings", "sku=SKU-2", lambda d: {m.pk for m in d.product_mappings if m.sku == "SKU-2"}),
     ("sync-runs", "status=failed", lambda d: {r.pk for r in d.runs if r.status == "failed"}),
     ("sync-runs", "stream=orders", lambda d: {r.pk for r in d.runs if r.stream == "orders"}),
@@ -129,3 +131,12 @@ def test_connections_never_carry_a_secret(acme, acme_staff_client):
         body = acme_staff_client.get(url).content.decode()
         assert SECRET_ACCESS_TOKEN not in body and SECRET_REFRESH_TOKEN not in body
         assert "token" not in body.lower()
+
+
+def test_a_location_cannot_be_pointed_at_another_retailers_store(acme, rival, acme_client):
+    unmapped = acme.store_mappings[-1]
+    answer = acme_client.patch(f"/api/v1/store-mappings/{unmapped.pk}/", {"store": rival.stores[0].pk}, format="json")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "store"
+    theirs = rival.store_mappings[-1]
+    answer = acme_client.patch(f"/api/v1/store-mappings/{theirs.pk}/", {"store": acme.stores[0].pk}, format="json")
+    assert answer.status_code == 404

@@ -45,3 +45,18 @@ def test_only_the_product_is_writable(acme, acme_client):
     assert answer.status_code == 200
     assert ProductMapping.objects.get(pk=mapping.pk).external_id == mapping.external_id
     assert acme_client.put(f"/api/v1/mappings/{mapping.pk}/", {"product": None}, format="json").status_code == 405
+
+
+def test_mapping_an_unknown_location_attaches_its_held_sales(acme, acme_client):
+    unmapped = acme.store_mappings[-1]
+    held = Transaction.objects.get(store_mapping=unmapped)
+    listed = acme_client.get("/api/v1/store-mappings/?mapped=false").json()["results"]
+    assert [m["id"] for m in listed] == [unmapped.pk]
+
+    store = acme.stores[1]
+    answer = acme_client.patch(f"/api/v1/store-mappings/{unmapped.pk}/", {"store": store.pk}, format="json")
+
+    assert answer.status_code == 200 and answer.json()["store"] == store.pk
+    held.refresh_from_db()
+    unmapped.refresh_from_db()
+    assert held.store_id == store.pk and unmapped.automatically_generated is False

@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 pytestmark = pytest.mark.django_db
 
 LISTS = [
-    "stores/", "products/", "inventory-levels/", "transactions/", "mappings/", "connections/", "sync-runs/",
-    "api-calls/", "transactions/?store={store}&occurred_after=2026-01-01T00:00:00Z",
+    "stores/", "products/", "inventory-levels/", "transactions/", "mappings/", "store-mappings/", "connections/",
+    "sync-runs/", "api-calls/", "transactions/?store={store}&occurred_after=2026-01-01T00:00:00Z",
     "transactions/?updated_since=2026-01-01T00:00:00Z", "inventory-levels/?product={product}",
 ]
 
