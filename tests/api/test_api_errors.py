@@ -135,3 +135,11 @@ def test_strange_but_parseable_values_are_400_not_500(acme, acme_client):
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "cursor"
     answer = acme_client.get("/api/v1/transactions/?store=99999999999999999999999")
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "store"
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", "-1", "abc", "1.5"])
+def test_out_of_range_or_malformed_ids_in_the_path_are_404(pk, acme, acme_client):
+    answer = acme_client.get(f"/api/v1/transactions/{pk}/")
+    assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+    answer = acme_client.patch(f"/api/v1/mappings/{pk}/", {"product": None}, format="json")
+    assert answer.status_code == 404
