@@ -5,29 +5,19 @@ the error page. The sandbox runs in-process on a free port; the portal is pytest
 import pytest
 
 from integrations.models import Connection, SyncSchedule
-from sandbox.server import SandboxServer
-from sandbox.state import SandboxConfig
-
-from ..browser import browser, page  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 @pytest.fixture
-def sandbox_for_portal(live_server, settings):
+def sandbox_for_portal(live_server, settings, sandbox_server):
+    """The shared sandbox, with the portal (live_server) as its redirect and webhook target."""
     settings.BASE_URL = live_server.url
-    server = SandboxServer(SandboxConfig.from_django_settings(portal_base_url=live_server.url)).start()
-    settings.SQUARE_BASE_URL = f"{server.url}/square"
-    settings.SHOPIFY_BASE_URL_TEMPLATE = f"{server.url}/shopify/{{shop}}"
-    settings.NETSUITE_APP_URL_TEMPLATE = f"{server.url}/netsuite/{{account_host}}/app"
-    settings.NETSUITE_API_URL_TEMPLATE = f"{server.url}/netsuite/{{account_host}}/suitetalk"
-    try:
-        yield server
-    finally:
-        server.stop()
+    sandbox_server.set_webhook_target(live_server.url)
+    return sandbox_server
 
 
-def log_in(page, live_server):  # noqa: F811
+def log_in(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/?next=/portal/")
     page.fill("input[name=username]", "acme-merchant")
     page.fill("input[name=password]", "pw-acme-merchant-1")
@@ -40,7 +30,7 @@ def log_in(page, live_server):  # noqa: F811
     ("shopify", "shop", "demo-shop.myshopify.com", "demo-shop.myshopify.com"),
     ("netsuite", "account", "1234567_SB1", "1234567_SB1"),
 ])
-def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, merchant_user,  # noqa: F811
+def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, merchant_user,
                                         provider, field, value, account):
     log_in(page, live_server)
     form = page.locator(f"#connect-{provider}")
@@ -64,7 +54,7 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
         assert len(hooks["registered"]) == 6 and hooks["failed"] == [], hooks
 
 
-def test_denial_in_a_browser_shows_the_error_page(page, live_server, sandbox_for_portal, merchant_user):  # noqa: F811
+def test_denial_in_a_browser_shows_the_error_page(page, live_server, sandbox_for_portal, merchant_user):
     log_in(page, live_server)
     page.locator("#connect-square button[type=submit]").click()
     page.locator("#deny").click()
