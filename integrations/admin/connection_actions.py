@@ -39,8 +39,10 @@ def test_connection(modeladmin, request, queryset):
             result = flow_for(connection).test_connection(connection)
         except (ProviderError, TokenEndpointError) as exc:
             status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+            # The problem the refresh recorded (e.g. "Square access was revoked...: reconnect.") says what to do.
+            problem = f" {connection.problem}" if connection.problem else ""
             modeladmin.message_user(request, f"{connection}: failed ({exc.__class__.__name__}"
-                                    f"{f', HTTP {status}' if status else ''}).", messages.ERROR)
+                                    f"{f', HTTP {status}' if status else ''}).{problem}", messages.ERROR)
             continue
         modeladmin.message_user(request, f"{connection}: OK. {result}", messages.SUCCESS)
 

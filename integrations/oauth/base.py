@@ -195,7 +195,12 @@ class OAuthFlow:
         except TokenEndpointError as exc:
             permanent = exc.dead_grant or exc.status == 401
             raise TokenRefreshError(str(exc), permanent=permanent) from None
-        return self.parse_tokens(payload, timezone.now())
+        try:
+            return self.parse_tokens(payload, timezone.now())
+        except TokenEndpointError as exc:
+            # A 200 without a usable token: count it as a (transient) refresh failure like any other, so the
+            # caller records it instead of crashing on an exception it does not expect.
+            raise TokenRefreshError(f"{exc.detail} {','.join(exc.codes)}".strip(), permanent=exc.dead_grant) from None
 
     def parse_tokens(self, payload: dict, now: datetime) -> TokenSet:
         if not isinstance(payload, dict) or not payload.get("access_token"):

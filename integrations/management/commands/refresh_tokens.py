@@ -27,12 +27,17 @@ class Command(BaseCommand):
             connections, force = list(Connection.objects.filter(pk__in=due_for_refresh())), False
         counts = {"refreshed": 0, "not needed": 0, "failed": 0}
         for connection in connections:
-            before = connection.last_refresh_at
+            before, failures_before = connection.last_refresh_at, connection.refresh_failures
             try:
                 refresh_connection(connection, force=force, margin=flow_for(connection).refresh_ahead)
             except ProviderAuthError:
                 counts["failed"] += 1
                 self.stdout.write(f"{connection}: failed ({connection.status}); see last refresh error in admin")
+                continue
+            if connection.refresh_failures > failures_before:
+                # Refreshing ahead failed but the current token still works: a failure to report, not "not needed".
+                counts["failed"] += 1
+                self.stdout.write(f"{connection}: failed, current token kept ({connection.last_refresh_error})")
                 continue
             outcome = "refreshed" if connection.last_refresh_at != before else "not needed"
             counts[outcome] += 1
