@@ -186,6 +186,8 @@ SYNC_QUEUED_RESEND_SECONDS = env.int("SYNC_QUEUED_RESEND_SECONDS", default=120)
 SYNC_QUEUED_STUCK_SECONDS = env.int("SYNC_QUEUED_STUCK_SECONDS", default=3600)
 SYNC_DISPATCH_BATCH_SIZE = env.int("SYNC_DISPATCH_BATCH_SIZE", default=1000)
 SYNC_DISPATCH_JITTER_SECONDS = env.float("SYNC_DISPATCH_JITTER_SECONDS", default=20.0)
+# Pages read ahead (in a thread) while the current page is ingested; 0 reads and ingests one after the other.
+SYNC_PREFETCH_PAGES = env.int("SYNC_PREFETCH_PAGES", default=1)
 # Square offline POS orders reach Square up to 72 h late: the orders stream re-reads this window every run.
 SQUARE_ORDERS_OVERLAP_SECONDS = env.int("SQUARE_ORDERS_OVERLAP_SECONDS", default=72 * 3600)
 # Shopify: a first or --full sync of these streams uses a bulk operation (streamed JSONL) instead of paging.

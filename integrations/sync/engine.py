@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from functools import partial
 
+from django.conf import settings
+from django.db import connection as db
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,6 +24,7 @@ from integrations.models.sync import ACTIVE_RUN_STATES
 from integrations.providers import get_provider
 from inventory.records import IngestCounts, Source
 
+from .prefetch import prefetched
 from .streams import Page, Stream
 
 log = logging.getLogger(__name__)
@@ -175,7 +178,9 @@ class RunExecutor:
         ingest = ingest_for(stream.record_kind)
         source = source_for(connection)
         start = None if run.full else (cursor_row.value or None)
-        for page in stream.pages(start, full=run.full):
+        # SQLite has one writer at a time: a fetching thread's call-log write would only queue behind the ingest.
+        depth = getattr(settings, "SYNC_PREFETCH_PAGES", 0) if db.vendor == "postgresql" else 0
+        for page in prefetched(stream.pages(start, full=run.full), depth):
             self._commit_page(cursor_row, ingest, source, page)
             if self.progress:
                 self.progress(run, page)
