@@ -60,12 +60,6 @@ class Provider(ABC):
         stays cheap."""
         return {}
 
-    def streams(self) -> dict:
-        """Sync hook: stream name -> ``integrations.sync.streams.Stream`` subclass (names as in
-        ``schedule_defaults``). Providers import their ``streams`` module lazily here, so loading the registry
-        stays cheap."""
-        return {}
-
     def account_key(self, connection) -> str:
         """The key rate budgets and circuit breakers are shared under."""
         return f"{self.key}:{connection.external_account_id}"

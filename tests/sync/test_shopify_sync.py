@@ -26,6 +26,7 @@ def shopify_at_test_host(settings):
     settings.SHOPIFY_BASE_URL_TEMPLATE = "https://{shop}"
     settings.SHOPIFY_API_VERSION = "2026-07"
     settings.SHOPIFY_BULK_POLL_SECONDS = 0
+    settings.SHOPIFY_BULK_STREAMS = ["variants", "orders"]  # as against the real API
     settings.HTTP_BACKOFF_BASE_SECONDS = 0.0
 
 

@@ -26,10 +26,5 @@ class SquareProvider(Provider):
 
         return STREAMS
 
-    def streams(self) -> dict:
-        from .streams import STREAMS
-
-        return STREAMS
-
     def default_headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "Square-Version": settings.SQUARE_API_VERSION}
