@@ -128,6 +128,9 @@ class WebhookSender:
         with self._cond:
             self._cond.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # Close the kept-alive connections: a receiver's handler thread (and the database connection it holds,
+        # e.g. a live test server's with CONN_MAX_AGE) would otherwise stay open after the sandbox stopped.
+        self.session.close()
 
     def pending(self) -> int:
         with self._cond:
