@@ -9,6 +9,7 @@ calls, ``client_for(connection)`` for API calls); this module never touches HTTP
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -88,7 +89,7 @@ def seconds_from_now(value: Any, now: datetime) -> datetime | None:
         return None
 
 
-class OAuthFlow:
+class OAuthFlow(ABC):
     # --- configuration a provider sets ---
     settings_prefix = ""  # reads <PREFIX>_CLIENT_ID, _CLIENT_SECRET, _SCOPES
     use_pkce = False
@@ -122,8 +123,9 @@ class OAuthFlow:
         """The external account known before the exchange (Shopify shop, NetSuite account), if any."""
         return None
 
+    @abstractmethod
     def authorize_endpoint(self, extra: dict) -> str:
-        raise NotImplementedError
+        ...
 
     def authorize_params(self, session: OAuthSession, code_challenge: str | None) -> dict:
         params = {
@@ -142,6 +144,7 @@ class OAuthFlow:
 
     def verify_callback(self, params, session: OAuthSession) -> None:
         """Provider checks on the callback before the code is exchanged (Shopify: hmac, timestamp, shop)."""
+        return None  # optional hook: most providers need no check beyond state
 
     def denial(self, params) -> OAuthFlowError | None:
         error = params.get("error")
@@ -154,8 +157,9 @@ class OAuthFlow:
                               "not grant access. Nothing was connected.")
 
     # --- token endpoint ---
+    @abstractmethod
     def token_base_url(self, account: str | None) -> str:
-        raise NotImplementedError
+        ...
 
     token_path = "/oauth/token"
 
@@ -260,14 +264,15 @@ class OAuthFlow:
     # --- after connect, revoke, health ---
     def after_connect(self, connection: Connection) -> None:
         """Provider set-up that needs the new tokens (Shopify webhook subscriptions)."""
+        return None  # optional hook
 
     def revoke(self, connection: Connection) -> bool:
         """Revoke the grant at the provider. Returns False when the provider offers no way to."""
         return False
 
+    @abstractmethod
     def test_connection(self, connection: Connection) -> str:
         """A cheap authenticated call; returns a short description of what answered."""
-        raise NotImplementedError
 
     def problem_for_dead_grant(self) -> str:
         return f"{self.provider.name} access was revoked or has expired: reconnect."

@@ -22,6 +22,7 @@ when the run completes.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -94,7 +95,7 @@ class Watermark:
         return self._value(self._advanced(), None)
 
 
-class Stream:
+class Stream(ABC):
     """One provider resource synced into one kind of normalized record.
 
     Subclasses set ``name`` (a key of ``provider.schedule_defaults``), ``record_kind`` (which ingest function
@@ -122,5 +123,6 @@ class Stream:
     def watermark(self, cursor: dict | None) -> Watermark:
         return Watermark(cursor, self.overlap_window(), self.ordered)
 
+    @abstractmethod
     def pages(self, cursor: dict | None, *, full: bool = False) -> Iterator[Page]:
-        raise NotImplementedError
+        """Pages of records, each with the cursor to save once it is ingested."""
