@@ -48,6 +48,10 @@ class Faults:
     netsuite_concurrency_limit: int = 0
     # Square publishes no numbers; set one to make the sandbox answer 429 RATE_LIMITED above it (per merchant).
     square_requests_per_second: float = 0.0
+    # Shopify bulk operations: the least time (sandbox clock) one takes to finish, and an errorCode to fail it with
+    # (``INTERNAL_SERVER_ERROR``/``TIMEOUT``: FAILED with a partialDataUrl holding the first half of the objects).
+    bulk_seconds: float = 0.0
+    bulk_error_code: str = ""
 
     def __post_init__(self):
         self._rng = random.Random(self.seed)

@@ -169,6 +169,8 @@ class SandboxState:
             self.shopify_buckets: dict[str, Any] = {}
             self.square_buckets: dict[str, tuple[float, float]] = {}
             self.shopify_subscriptions: dict[str, list[dict]] = defaultdict(list)
+            self.shopify_bulk_ops: dict[int, Any] = {}  # BulkOperation number -> sandbox.shopify.bulk.BulkOperation
+            self.storage_key = secrets.token_bytes(32)  # signs the bulk result URLs (the "storage" host's key)
             self.netsuite_query_cache: dict[tuple, Any] = {}
             self.netsuite_certificates: dict[tuple[str, str], Any] = {}  # M2M: (account, certificate id) -> key
             self.deliveries: deque[dict] = deque(maxlen=2000)

@@ -21,11 +21,13 @@ from werkzeug.wrappers import Request
 
 from ..data import Merchant, rfc3339
 from ..http import Route, json_response
+from . import bulk
 from .oauth import authenticate
 from .objects import Nodes, gid, parse_gid
 from .schema import MAX_PAGE, MAX_QUERY_COST, SCHEMA, query_cost
 
 SUPPORTED_VERSIONS = ("2025-10", "2026-01", "2026-04", "2026-07", "2026-10", "unstable")
+GID_KIND_RE = re.compile(r"^gid://shopify/(\w+)/")
 TERM_RE = re.compile(r"(\w+):(<=|>=|<|>)?'?([^'\s]+)'?")
 
 
@@ -80,8 +82,9 @@ def _time_ok(value: datetime, terms: dict, field: str) -> bool:
 
 
 class ShopResolvers:
-    def __init__(self, app, shop: str, m: Merchant):
+    def __init__(self, app, shop: str, m: Merchant, version: str = SUPPORTED_VERSIONS[-2], request=None):
         self.app, self.shop, self.m = app, shop, m
+        self.version, self.request = version, request  # the API version served; the HTTP request (bulk URLs)
         self.nodes = Nodes(m, self.levels)
 
     def root(self) -> dict:
@@ -106,7 +109,26 @@ class ShopResolvers:
             "webhookSubscriptions": lambda **a: connection(lambda after: self._subscriptions(after, a), **a),
             "webhookSubscriptionCreate": self.subscription_create,
             "webhookSubscriptionDelete": self.subscription_delete,
+            "node": self.node,
+            "bulkOperation": lambda id, **_: self._bulk(id),
+            "currentBulkOperation": lambda **a: bulk.current(self.app.state, self.shop, **a),
+            "bulkOperationRunQuery": lambda **a: bulk.run_query(self.app, self, self.version, self.request, **a),
+            "bulkOperationCancel": lambda **a: bulk.cancel(self.app, self, **a),
         }
+
+    def _bulk(self, value: str):
+        op = bulk.find(self.app.state, self.shop, value)
+        return bulk.describe(self.app.state, op) if op is not None else None
+
+    def node(self, id, **_):
+        """``node(id:)`` for the object kinds this stand-in serves (``__typename`` picks the Node type)."""
+        kind = (GID_KIND_RE.match(id or "") or [None, None])[1]
+        if kind == "BulkOperation":
+            return self._bulk(id)
+        one = {"Location": "location", "ProductVariant": "productVariant", "InventoryItem": "inventoryItem",
+               "Order": "order"}.get(kind)
+        value = self.root()[one](id) if one else None
+        return {**value, "__typename": kind} if value is not None else None
 
     @staticmethod
     def _one(value: str, kind: str, count: int, build):
@@ -239,7 +261,7 @@ def graphql_endpoint(app, request: Request, shop: str, version: str):
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/limits#rate-limits"}}],
                 "extensions": {"cost": _cost_block(requested, None, bucket)}}, 200, headers)
         bucket["available"] -= requested  # charged up front, refunded down to the actual cost below
-    resolvers = ShopResolvers(app, shop, state.merchant("shopify", shop))
+    resolvers = ShopResolvers(app, shop, state.merchant("shopify", shop), served, request)
     result = execute(SCHEMA, document, root_value=resolvers.root(), variable_values=variables,
                      operation_name=body.get("operationName"), field_resolver=resolve)
     actual = query_cost(document, variables, result.data or {}) if result.data else 0
@@ -255,6 +277,7 @@ def graphql_endpoint(app, request: Request, shop: str, version: str):
 
 ROUTES = [
     Route("/shopify/<shop>/admin/api/<version>/graphql.json", graphql_endpoint, ("POST",), provider="shopify"),
+    *bulk.ROUTES,
 ]
 
 __all__ = ["ROUTES", "gid", "graphql_endpoint"]

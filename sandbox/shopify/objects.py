@@ -102,7 +102,9 @@ class Nodes:
                 "closedAt": rfc3339(o.updated_at), "displayFinancialStatus": "PAID",
                 "displayFulfillmentStatus": "FULFILLED", "currencyCode": o.currency,
                 "totalPriceSet": money_bag(o.total_cents, o.currency),
+                # Every sandbox order is a POS sale at a location; retailLocation replaced physicalLocation.
                 "physicalLocation": lambda **_: self.location(o.location_index),
+                "retailLocation": lambda **_: self.location(o.location_index),
                 "lineItems": lambda **args: line_items_connection(o, **args)}
 
     def line_item(self, o: Order, k: int) -> dict:

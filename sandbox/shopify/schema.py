@@ -19,6 +19,7 @@ scalar DateTime
 scalar Decimal
 scalar URL
 scalar Money
+scalar UnsignedInt64
 interface Node { id: ID! }
 type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
 type MoneyV2 { amount: Decimal! currencyCode: String! }
@@ -53,7 +54,9 @@ type LineItem implements Node {
 type Order implements Node {
   id: ID! legacyResourceId: String! name: String! createdAt: DateTime! updatedAt: DateTime! processedAt: DateTime!
   cancelledAt: DateTime closedAt: DateTime displayFinancialStatus: String displayFulfillmentStatus: String!
-  currencyCode: String! totalPriceSet: MoneyBag! physicalLocation: Location
+  currencyCode: String! totalPriceSet: MoneyBag!
+  physicalLocation: Location @deprecated(reason: "Use `retailLocation` instead.")
+  retailLocation: Location
   lineItems(first: Int, last: Int, after: String, before: String): LineItemConnection!
 }
 type WebhookSubscription implements Node {
@@ -61,6 +64,18 @@ type WebhookSubscription implements Node {
   createdAt: DateTime! updatedAt: DateTime!
 }
 type UserError { field: [String!] message: String! }
+type BulkOperation implements Node {
+  id: ID! status: BulkOperationStatus! type: BulkOperationType! errorCode: BulkOperationErrorCode query: String!
+  createdAt: DateTime! completedAt: DateTime objectCount: UnsignedInt64! rootObjectCount: UnsignedInt64!
+  fileSize: UnsignedInt64 url: URL partialDataUrl: URL
+}
+enum BulkOperationStatus { CANCELED CANCELING COMPLETED CREATED EXPIRED FAILED RUNNING }
+enum BulkOperationType { MUTATION QUERY }
+enum BulkOperationErrorCode { ACCESS_DENIED INTERNAL_SERVER_ERROR TIMEOUT }
+enum BulkOperationUserErrorCode { INVALID OPERATION_IN_PROGRESS LIMIT_REACHED }
+type BulkOperationUserError { field: [String!] message: String! code: BulkOperationUserErrorCode }
+type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
+type BulkOperationCancelPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 input WebhookSubscriptionInput { uri: String callbackUrl: URL format: String filter: String includeFields: [String!] }
@@ -99,11 +114,15 @@ type Query {{
   order(id: ID!): Order
   orders({PAGE}, sortKey: OrderSortKeys): OrderConnection!
   webhookSubscriptions({PAGE}, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
+  bulkOperation(id: ID!): BulkOperation
+  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
 }}
 type Mutation {{
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!):
     WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+  bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload
+  bulkOperationCancel(id: ID!): BulkOperationCancelPayload
 }}
 """
 SCHEMA = build_schema(SDL)
