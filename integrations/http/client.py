@@ -30,6 +30,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from . import calllog, config
 from .auth import access_token_for
 from .breaker import CircuitBreaker
+from .download import DownloadMixin
 from .errorparsing import parse_error
 from .errors import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
 from .limiters import ShopifyGraphQLLimiter, _is_throttled, build_limiter
@@ -121,7 +122,7 @@ class _Progress:
     force_refresh: bool = False
 
 
-class ProviderClient(PaginationMixin):
+class ProviderClient(PaginationMixin, DownloadMixin):
     def __init__(self, provider, base_url: str, account_key: str, *, connection=None, rate_policy=None,
                  store=None, clock=time.time, sleep=time.sleep, session=None):
         self.provider = provider
