@@ -5,9 +5,10 @@ the JSONL result line by line: the file is never loaded whole, and records are h
 memory stays flat however large the shop. Nested rows (order line items) come as their own lines with
 ``__parentId`` after their parent; a parent is emitted when the next top-level row starts.
 
-The result URL is a pre-signed storage URL, not the shop's API: it is fetched with a plain ``requests`` session
-(bounded retries via tenacity), because the resilient client would attach the shop's access token to a request
-to a third-party host.
+The result URL is a pre-signed storage URL, not the shop's API: it is fetched with the resilient client's
+``download_lines``, which sends no credentials (the shop's token must not go to a storage host), keeps timeouts,
+retries 5xx/timeouts, has its own breaker per storage host, reopens a broken download after the lines already
+read, and writes call-log rows with the URL's signed query string redacted.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
-import requests
 from django.conf import settings
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from . import queries
 
@@ -41,7 +40,8 @@ def start(client, query: str, heartbeat: Callable[[], None]) -> dict:
         if not errors:
             return data["bulkOperation"]
         text = "; ".join(e.get("message", "") for e in errors)
-        if "already in progress" not in text.lower():
+        busy = any(e.get("code") in ("OPERATION_IN_PROGRESS", "LIMIT_REACHED") for e in errors)
+        if not busy and "already in progress" not in text.lower():
             raise BulkOperationFailed(f"bulkOperationRunQuery refused: {text}")
         heartbeat()
         time.sleep(settings.SHOPIFY_BULK_POLL_SECONDS)
@@ -63,31 +63,22 @@ def wait(client, operation_id: str, heartbeat: Callable[[], None]) -> dict:
         time.sleep(settings.SHOPIFY_BULK_POLL_SECONDS)
 
 
-@retry(retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout)), stop=stop_after_attempt(4),
-       wait=wait_exponential_jitter(initial=1, max=20), reraise=True)
-def _open(url: str) -> requests.Response:
-    response = requests.get(url, stream=True, timeout=(10, 120))
-    response.raise_for_status()
-    return response
-
-
-def iter_objects(url: str, skip: int = 0) -> Iterator[tuple[int, dict, list[dict]]]:
+def iter_objects(client, url: str, skip: int = 0) -> Iterator[tuple[int, dict, list[dict]]]:
     """Yield (lines consumed so far, top-level object, its child rows) from the JSONL at ``url``, skipping the
     first ``skip`` lines (a resumed run). Line counts are only reported at object boundaries."""
-    with _open(url) as response:
-        current: dict | None = None
-        children: list[dict] = []
-        consumed = 0
-        for raw in response.iter_lines():
-            consumed += 1
-            if consumed <= skip or not raw:
-                continue
-            row = json.loads(raw)
-            if "__parentId" in row:
-                children.append(row)
-                continue
-            if current is not None:
-                yield consumed - 1, current, children
-            current, children = row, []
+    current: dict | None = None
+    children: list[dict] = []
+    consumed = skip
+    for raw in client.download_lines(url, skip=skip):
+        consumed += 1
+        if not raw:
+            continue
+        row = json.loads(raw)
+        if "__parentId" in row:
+            children.append(row)
+            continue
         if current is not None:
-            yield consumed, current, children
+            yield consumed - 1, current, children
+        current, children = row, []
+    if current is not None:
+        yield consumed, current, children

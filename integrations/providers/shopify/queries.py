@@ -43,10 +43,10 @@ query Levels($location: ID!, $after: String, $query: String) {
   }
 }"""
 
-# physicalLocation (the POS location) is deprecated in favour of retailLocation since 2024-07 but still served;
-# the local sandbox knows only physicalLocation. The mapper reads either.
+# retailLocation (the POS location) replaced the deprecated physicalLocation in 2024-07; the mapper still reads
+# either, for stored payloads.
 ORDER_FIELDS = ("id createdAt processedAt updatedAt cancelledAt displayFinancialStatus currencyCode "
-                "physicalLocation { id }")
+                "retailLocation { id }")
 LINE_FIELDS = ("id sku quantity currentQuantity variant { id } "
                "originalUnitPriceSet { shopMoney { amount currencyCode } }")
 
@@ -73,7 +73,7 @@ BULK_ORDERS = ("{ orders { edges { node { " + ORDER_FIELDS
 
 BULK_RUN = """
 mutation BulkRun($query: String!) {
-  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message } }
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status createdAt } userErrors { field message code } }
 }"""
 
 BULK_STATUS = """

@@ -61,7 +61,7 @@ class ShopifyStream(Stream):
             yield Page([], self._bulk_final(mark, started))
             return
         records, consumed = [], skip
-        for consumed, obj, children in bulk.iter_objects(status["url"], skip=skip):
+        for consumed, obj, children in bulk.iter_objects(self.client, status["url"], skip=skip):
             for record in map_object(obj, children):
                 mark.observe(getattr(record, "updated_at", None) or getattr(record, "order_updated_at", None))
                 records.append(record)
