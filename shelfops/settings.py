@@ -190,12 +190,9 @@ SYNC_DISPATCH_JITTER_SECONDS = env.float("SYNC_DISPATCH_JITTER_SECONDS", default
 SYNC_PREFETCH_PAGES = env.int("SYNC_PREFETCH_PAGES", default=1)
 # Square offline POS orders reach Square up to 72 h late: the orders stream re-reads this window every run.
 SQUARE_ORDERS_OVERLAP_SECONDS = env.int("SQUARE_ORDERS_OVERLAP_SECONDS", default=72 * 3600)
-# Shopify: a first or --full sync of these streams uses a bulk operation (streamed JSONL) instead of paging.
-# The local sandbox has no bulk operations, so against it every stream pages.
-SHOPIFY_BULK_STREAMS = env.list(
-    "SHOPIFY_BULK_STREAMS",
-    default=[] if env.str("SHOPIFY_ENVIRONMENT", default="local") == "local" else ["variants", "orders"],
-)
+# Shopify: a first or --full sync of these streams uses a bulk operation (streamed JSONL) instead of paging
+# (the local sandbox runs bulk operations too; set it empty to page everything).
+SHOPIFY_BULK_STREAMS = env.list("SHOPIFY_BULK_STREAMS", default=["variants", "orders"])
 SHOPIFY_BULK_POLL_SECONDS = env.float("SHOPIFY_BULK_POLL_SECONDS", default=3.0)
 
 # --- REST API -----------------------------------------------------------------------------------------------

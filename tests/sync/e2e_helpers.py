@@ -20,8 +20,8 @@ def worker_env(sandbox, **extra) -> dict[str, str]:
         "SANDBOX_URL": sandbox.url,
         "SQUARE_BASE_URL": f"{sandbox.url}/square",
         "SHOPIFY_BASE_URL_TEMPLATE": f"{sandbox.url}/shopify/{{shop}}",
-        # The sandbox has no bulk operations: initial Shopify loads page (bulk is covered by test_shopify_sync).
-        "SHOPIFY_BULK_STREAMS": "",
+        # Initial and --full Shopify loads of variants/orders run the sandbox's bulk operations; poll them briskly.
+        "SHOPIFY_BULK_POLL_SECONDS": "0.2",
         "HTTP_BACKOFF_BASE_SECONDS": "0.05",
         "HTTP_BACKOFF_MAX_SECONDS": "0.5",
         "HTTP_REACTIVE_SLOW_SECONDS": "5",
