@@ -88,6 +88,21 @@ def edit_product(app, provider: str, account: str | None = None, item=0, **chang
     return {"sku": variant.sku}
 
 
+def cancel_order(app, provider: str, account: str | None = None, order=None) -> dict:
+    """Cancel an order (``order``: its GID or index); Shopify sends ``orders/cancelled`` and ``orders/updated``."""
+    if provider != "shopify":
+        raise ValueError("cancelling orders is simulated for shopify only")
+    account, m = _merchant(app, provider, account)
+    index = order if isinstance(order, int) else shopify_objects.parse_gid(str(order or ""), "Order")
+    if index is None:
+        raise ValueError("order must be an Order GID or an order index")
+    cancelled = m.cancel_order(index, app.state.now_dt())
+    payload = shopify_objects.order_payload(m, cancelled)
+    for topic in ("orders/cancelled", "orders/updated"):
+        app.webhooks.send_shopify(account, topic, payload)
+    return {"order_id": shopify_objects.gid("Order", index), "cancelled_at": payload["cancelled_at"]}
+
+
 class EventGenerator:
     """Random sales, stock changes and edits on the default accounts, ``rate`` per second, seeded."""
 

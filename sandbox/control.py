@@ -6,7 +6,8 @@
   ``DELETE /_sandbox/faults/<provider>`` clears them
 - ``POST /_sandbox/<provider>/<account>/sales`` ``{"location": 0, "items": [["SKU-000001", 2]]}``,
   ``.../stock`` ``{"item": "SKU-000001", "location": 0, "on_hand": 5}``, ``.../products``
-  ``{"item": "SKU-000001", "price_cents": 999}``; account ``default`` = the provider's demo account
+  ``{"item": "SKU-000001", "price_cents": 999}``, ``.../cancellations`` ``{"order": "gid://shopify/Order/..."}``
+  (Shopify only); account ``default`` = the provider's demo account
 - ``GET /_sandbox/counters``, ``GET /_sandbox/deliveries``, ``POST /_sandbox/clock`` ``{"advance": 3600}``,
   ``POST /_sandbox/webhooks`` ``{"portal_base_url": ..., "square_notification_url": ...,
   "duplicate_webhook_probability": 0.0, "webhook_retry_scale": 0.001}``
@@ -70,7 +71,8 @@ def change(app, request: Request, provider: str, account: str, what: str):
     body, error = _body(request)
     if error:
         return error
-    action = {"sales": changes.create_sale, "stock": changes.change_stock, "products": changes.edit_product}[what]
+    action = {"sales": changes.create_sale, "stock": changes.change_stock, "products": changes.edit_product,
+              "cancellations": changes.cancel_order}[what]
     try:
         result = action(app, provider, None if account == "default" else account, **body)
     except (ValueError, TypeError) as exc:
@@ -118,7 +120,7 @@ ROUTES = [
     Route("/_sandbox/reset", reset, ("POST",)),
     Route("/_sandbox/faults", faults),
     Route("/_sandbox/faults/<provider>", faults, ("GET", "POST", "DELETE")),
-    Route("/_sandbox/<provider>/<account>/<any(sales, stock, products):what>", change, ("POST",)),
+    Route("/_sandbox/<provider>/<account>/<any(sales, stock, products, cancellations):what>", change, ("POST",)),
     Route("/_sandbox/counters", counters),
     Route("/_sandbox/deliveries", deliveries),
     Route("/_sandbox/clock", clock, ("POST",)),

@@ -145,6 +145,7 @@ class Overlay:
     variants: dict[int, Variant] = field(default_factory=dict)
     stock: dict[tuple[int, int], Stock] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
+    cancelled: dict[int, Order] = field(default_factory=dict)  # order index -> the order after its cancellation
     version: int = 0
 
 
@@ -250,6 +251,9 @@ class Merchant:
         return self.sizes.orders + len(self.overlay.orders)
 
     def order(self, index: int) -> Order:
+        cancelled = self.overlay.cancelled.get(index)
+        if cancelled is not None:
+            return cancelled
         if index >= self.sizes.orders:
             return self.overlay.orders[index - self.sizes.orders]
         s = self.sizes
@@ -315,6 +319,30 @@ class Merchant:
                 changed.append(self.set_stock(v, location_index, current.on_hand - qty, at))
             self.overlay.version += 1
             return order, changed
+
+    def cancel_order(self, index: int, at: datetime) -> Order:
+        """Cancel an order: state CANCELED, updated_at moves to ``at`` (so "updated after" queries see it)."""
+        with self.lock:
+            if not 0 <= index < self.order_count:
+                raise ValueError(f"order index {index} out of range")
+            order = self.order(index)
+            if order.state == "CANCELED":
+                raise ValueError("the order is already cancelled")
+            newest = [o.updated_at for o in self.overlay.cancelled.values()] + [o.updated_at for o in
+                                                                                 self.overlay.orders[-1:]]
+            if newest and at <= max(newest):
+                at = max(newest) + timedelta(milliseconds=1)
+            cancelled = replace(order, state="CANCELED", updated_at=at)
+            self.overlay.cancelled[index] = cancelled
+            self.overlay.version += 1
+            return cancelled
+
+    def updated_tail(self) -> list[int]:
+        """Indexes of orders changed at run time (new or cancelled), by updated_at: base orders that were
+        cancelled leave their index position and come after every base order, as sorting by UPDATED_AT puts them."""
+        changed = {o.index: o for o in self.overlay.orders}
+        changed.update(self.overlay.cancelled)
+        return [i for i, _ in sorted(changed.items(), key=lambda item: (item[1].updated_at, item[0]))]
 
     def set_stock(self, variant_index: int, location_index: int, on_hand: int, at: datetime) -> Stock:
         with self.lock:

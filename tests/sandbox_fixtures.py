@@ -54,6 +54,9 @@ class SandboxHandle:
     def edit_product(self, provider: str, account: str | None = None, **kwargs) -> dict:
         return changes.edit_product(self.app, provider, account, **kwargs)
 
+    def cancel_order(self, provider: str, account: str | None = None, **kwargs) -> dict:
+        return changes.cancel_order(self.app, provider, account, **kwargs)
+
     def merchant(self, provider: str, account: str | None = None):
         return changes._merchant(self.app, provider, account)[1]
 

@@ -147,26 +147,39 @@ class ShopResolvers:
             if _time_ok(v.updated_at, terms, "updated_at"):
                 yield v.index, self.nodes.variant(v)
 
-    def levels(self, variant=None, location=None, **args):
+    def levels(self, variant=None, location=None, query=None, **args):
+        """``inventoryLevels`` of an item (every location) or of a location (every item, in item order); the
+        ``query`` argument filters on ``updated_at`` (and ``created_at``, the same instant here)."""
         m = self.m
+        terms = search_terms(query)
+
+        def wanted(s):
+            return _time_ok(s.updated_at, terms, "updated_at") and _time_ok(s.updated_at, terms, "created_at")
+
         if variant is not None:  # one item at every location
-            stream = lambda after: ((loc, self.nodes.level(m.stock(variant, loc)))  # noqa: E731
-                                    for loc in range(0 if after is None else after + 1, m.sizes.locations))
-        else:  # every item at one location, in item order
-            stream = lambda after: ((v, self.nodes.level(m.stock(v, location)))  # noqa: E731
-                                    for v in range(0 if after is None else after + 1, m.sizes.variants))
-        return connection(stream, **args)
+            rows = lambda after: ((loc, m.stock(variant, loc))  # noqa: E731
+                                  for loc in range(0 if after is None else after + 1, m.sizes.locations))
+        else:
+            rows = lambda after: ((v, m.stock(v, location))  # noqa: E731
+                                  for v in range(0 if after is None else after + 1, m.sizes.variants))
+        return connection(lambda after: ((i, self.nodes.level(s)) for i, s in rows(after) if wanted(s)), **args)
 
     def _orders(self, after, args):
         terms = search_terms(args.get("query"))
         reverse = bool(args.get("reverse"))
-        # updated_at, created_at and id all grow with the index, so every sort key is index order.
+        # Base orders: updated_at, created_at and id all grow with the index, so every sort key is index order.
+        # Orders changed at run time (new, cancelled) follow, by updated_at; positions (cursors) count both parts.
+        m = self.m
+        base, tail = m.sizes.orders, m.updated_tail()
         floor = terms.get("updated_at>") or terms.get("updated_at>=")
-        low = self.m.first_order_updated_after(floor) - 1 if floor else 0
-        indexes = (range(self.m.order_count - 1 if after is None else after - 1, max(low, 0) - 1, -1) if reverse
-                   else range(max(low, 0) if after is None else after + 1, self.m.order_count))
-        for i in indexes:
-            o = self.m.order(i)
+        low = min(max(m.first_order_updated_after(floor) - 1, 0), base) if floor else 0
+        total = base + len(tail)
+        positions = (range(total - 1 if after is None else after - 1, low - 1, -1) if reverse
+                     else range(low if after is None else after + 1, total))
+        for i in positions:
+            if i < base and i in m.overlay.cancelled:
+                continue  # listed at its new place in the tail
+            o = m.order(i if i < base else tail[i - base])
             if _time_ok(o.updated_at, terms, "updated_at") and _time_ok(o.created_at, terms, "created_at"):
                 yield i, self.nodes.order(o, self.line_items)
 

@@ -136,7 +136,8 @@ def order_payload(m: Merchant, o: Order) -> dict:
                       "fulfillable_quantity": 0})
     return {"id": legacy_id("Order", o.index), "admin_graphql_api_id": gid("Order", o.index),
             "name": f"#{1001 + o.index}", "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
-            "cancelled_at": None, "currency": o.currency, "financial_status": "paid",
+            "cancelled_at": rfc3339(o.updated_at) if o.state == "CANCELED" else None, "currency": o.currency,
+            "financial_status": "paid",
             "fulfillment_status": "fulfilled", "total_price": price(o.total_cents),
             "location_id": legacy_id("Location", o.location_index), "line_items": lines}
 

@@ -178,3 +178,59 @@ def test_finish_webhook_only_when_subscribed(sandbox_server, shop, receiver):
     assert hook["path"] == "/hooks/bulk" and hook["headers"]["X-Shopify-Topic"] == "bulk_operations/finish"
     body = json.loads(hook["body"])
     assert body["admin_graphql_api_id"] == op_id and body["status"] == "completed" and body["type"] == "query"
+
+
+# --- order cancellation, retailLocation, inventory level filters (the portal's other Shopify queries) ------------
+ORDERS_SINCE = """query($q: String, $after: String) {
+  orders(first: 50, after: $after, sortKey: UPDATED_AT, query: $q) {
+    nodes { id updatedAt cancelledAt retailLocation { id } physicalLocation { id } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+def all_orders(gql, query):
+    out, after = [], None
+    while True:
+        page = gql(ORDERS_SINCE, {"q": query, "after": after})["orders"]
+        out += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return out
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_cancel_order_moves_it_to_the_end_of_updated_at_order_and_sends_webhooks(sandbox_server, shop, receiver):
+    before = all_orders(shop, None)
+    target = next(o for o in before[5:] if o["cancelledAt"] is None)
+    assert target["cancelledAt"] is None and target["retailLocation"] == target["physicalLocation"]
+    answer = requests.post(f"{sandbox_server.url}/_sandbox/shopify/default/cancellations",
+                           json={"order": target["id"]}, timeout=5)
+    assert answer.status_code == 201, answer.text
+    after = all_orders(shop, None)
+    assert [o["id"] for o in after] == [o["id"] for o in before if o["id"] != target["id"]] + [target["id"]]
+    assert after[-1]["cancelledAt"] == after[-1]["updatedAt"] == answer.json()["cancelled_at"]
+    newest = all_orders(shop, f"updated_at:>'{before[-1]['updatedAt']}'")
+    assert [o["id"] for o in newest] == [target["id"]]
+    wait_until(lambda: len(receiver.requests) >= 2, timeout=10, what="cancel webhooks")
+    topics = sorted(r["headers"]["X-Shopify-Topic"] for r in receiver.requests)
+    assert topics == ["orders/cancelled", "orders/updated"]
+    assert json.loads(receiver.requests[0]["body"])["cancelled_at"] == answer.json()["cancelled_at"]
+    again = requests.post(f"{sandbox_server.url}/_sandbox/shopify/default/cancellations",
+                          json={"order": target["id"]}, timeout=5)
+    assert again.status_code == 400 and "already cancelled" in again.json()["error"]
+    assert requests.post(f"{sandbox_server.url}/_sandbox/shopify/default/cancellations", json={"order": "x"},
+                         timeout=5).status_code == 400
+
+
+def test_location_inventory_levels_honour_the_updated_at_query(sandbox_server, shop):
+    levels = """query($loc: ID!, $q: String) { location(id: $loc) { inventoryLevels(first: 250, query: $q) {
+      nodes { updatedAt item { id } } } } }"""
+    loc = shop("{ locations(first: 1) { nodes { id } } }")["locations"]["nodes"][0]["id"]
+    everything = shop(levels, {"loc": loc})["location"]["inventoryLevels"]["nodes"]
+    cut = sorted(n["updatedAt"] for n in everything)[len(everything) // 2]
+    newer = shop(levels, {"loc": loc, "q": f"updated_at:>'{cut}'"})["location"]["inventoryLevels"]["nodes"]
+    assert newer and all(n["updatedAt"] > cut for n in newer)
+    assert newer[0] == next(n for n in everything if n["updatedAt"] > cut)
+    sandbox_server.change_stock("shopify", item=0, location=0, on_hand=7)
+    anchor = sandbox_server.config.anchor.strftime("%Y-%m-%dT%H:%M:%SZ")  # every generated count is older
+    changed = shop(levels, {"loc": loc, "q": f"updated_at:>'{anchor}'"})
+    assert [n["item"]["id"] for n in changed["location"]["inventoryLevels"]["nodes"]] == [
+        everything[0]["item"]["id"]]
