@@ -195,37 +195,75 @@ def _cancel_missing_lines(source: Source, lines, now) -> int:
     for r, *_ in lines:
         lines_of.setdefault(r.order_external_id, []).append(r.line_external_id)
     adapt = connection.ops.adapt_datetimefield_value
-    ts = "CAST(%s AS timestamp with time zone)" if connection.vendor == "postgresql" else "%s"
+    postgres = connection.vendor == "postgresql"
     removed = 0
     with connection.cursor() as cursor:
+        if postgres:
+            # Four array parameters, whatever the batch size: binding thousands of scalars cost more than the query.
+            items = sorted(orders.items())
+            pairs = [(order_id, line_id) for order_id, _ in items for line_id in lines_of[order_id]]
+            cursor.execute(_CANCEL_POSTGRES, [
+                [order_id for order_id, _ in items], [updated for _, updated in items],
+                [order_id for order_id, _ in pairs], [line_id for _, line_id in pairs],
+                now, source.provider, source.external_account_id,
+            ])
+            return len(cursor.fetchall())
         for chunk in _order_chunks(sorted(orders.items()), lines_of):
             chunk_lines = [(order_id, line_id) for order_id, _ in chunk for line_id in lines_of[order_id]]
-            order_values = ", ".join([f"(%s, {ts})"] * len(chunk))
-            line_values = ", ".join(["(%s, %s)"] * len(chunk_lines))
-            # The order ids as a literal IN list (not IN (SELECT ... FROM o)) keep the scan to the batch's own orders,
-            # and NOT IN over the batch's lines is a hashed subplan on PostgreSQL: with NOT EXISTS the planner chose
-            # a nested-loop anti join (rows x lines) whenever statistics were stale, 1.5 s per 2,500-line batch.
-            cursor.execute(
-                f"WITH o(order_id, updated) AS (VALUES {order_values}), "
-                f"l(order_id, line_id) AS (VALUES {line_values}) "
-                f"UPDATE {TABLE} SET quantity = 0, state = 'cancelled', updated_at = %s "
-                f"WHERE source = %s AND external_account_id = %s AND state <> 'cancelled' "
-                f"AND external_order_id IN ({', '.join(['%s'] * len(chunk))}) "
-                f"AND (external_order_id, external_line_id) NOT IN (SELECT order_id, line_id FROM l) "
-                f"AND EXISTS (SELECT 1 FROM o WHERE o.order_id = {TABLE}.external_order_id AND (o.updated IS NULL "
-                f"OR {TABLE}.order_updated_at IS NULL OR {TABLE}.order_updated_at <= o.updated)) RETURNING 1",
-                [
-                    *(x for order_id, updated in chunk for x in (order_id, adapt(updated) if updated else None)),
-                    *(x for pair in chunk_lines for x in pair),
-                    adapt(now),
-                    source.provider,
-                    source.external_account_id,
-                    *(order_id for order_id, _ in chunk),
-                ],
-            )
+            params = [
+                *(x for order_id, updated in chunk for x in (order_id, adapt(updated) if updated else None)),
+                *(x for pair in chunk_lines for x in pair),
+                adapt(now),
+                source.provider,
+                source.external_account_id,
+                *(order_id for order_id, _ in chunk),
+            ]
+            cursor.execute(_cancel_sql_sqlite(len(chunk), len(chunk_lines)), params)
             # Counted from RETURNING: Python's sqlite3 reports no rowcount for a statement starting with WITH.
             removed += len(cursor.fetchall())
     return removed
+
+
+_CANCEL = "UPDATE {table} SET quantity = 0, state = 'cancelled', updated_at = %s "
+
+
+# Each order's stored lines are read by one probe of the unique index (source, account, order id, ...):
+# ``LATERAL ... OFFSET 0`` keeps the probes per order, and ``id = ANY(ARRAY(...))`` updates by primary key. Both
+# shapes hold whatever the statistics say. With an ``IN`` list of order ids the planner needs column statistics to
+# know the list is selective; on a freshly loaded table (none yet) it estimated the list matched every row and
+# scanned the whole account for every batch, so a batch cost more the bigger the account grew.
+# The outer conditions repeat the inner ones on the row being updated: a concurrent ingest that wrote a newer
+# version of a line after this statement's snapshot is re-checked there (EvalPlanQual), not cancelled.
+_CANCEL_POSTGRES = (
+    "WITH o(order_id, updated) AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[])), "
+    "l(order_id, line_id) AS (SELECT * FROM unnest(%s::text[], %s::text[])) "
+    + _CANCEL.format(table=TABLE)
+    + "WHERE id = ANY(ARRAY("
+    "SELECT s.id FROM o CROSS JOIN LATERAL ("
+    f"SELECT x.id, x.external_line_id, x.order_updated_at FROM {TABLE} x "
+    "WHERE x.source = %s AND x.external_account_id = %s AND x.external_order_id = o.order_id "
+    "AND x.state <> 'cancelled' OFFSET 0) s "
+    "WHERE (o.updated IS NULL OR s.order_updated_at IS NULL OR s.order_updated_at <= o.updated) "
+    "AND (o.order_id, s.external_line_id) NOT IN (SELECT order_id, line_id FROM l))) "
+    "AND state <> 'cancelled' AND (external_order_id, external_line_id) NOT IN (SELECT order_id, line_id FROM l) "
+    f"AND EXISTS (SELECT 1 FROM o WHERE o.order_id = {TABLE}.external_order_id AND (o.updated IS NULL "
+    f"OR {TABLE}.order_updated_at IS NULL OR {TABLE}.order_updated_at <= o.updated)) "
+    "RETURNING 1"
+)
+
+
+def _cancel_sql_sqlite(orders: int, lines: int) -> str:
+    # SQLite has neither LATERAL nor arrays; its planner uses the unique index for the IN list of order ids.
+    return (
+        f"WITH o(order_id, updated) AS (VALUES {', '.join(['(%s, %s)'] * orders)}), "
+        f"l(order_id, line_id) AS (VALUES {', '.join(['(%s, %s)'] * lines)}) "
+        + _CANCEL.format(table=TABLE)
+        + "WHERE source = %s AND external_account_id = %s AND state <> 'cancelled' "
+        f"AND external_order_id IN ({', '.join(['%s'] * orders)}) "
+        "AND (external_order_id, external_line_id) NOT IN (SELECT order_id, line_id FROM l) "
+        f"AND EXISTS (SELECT 1 FROM o WHERE o.order_id = {TABLE}.external_order_id AND (o.updated IS NULL "
+        f"OR {TABLE}.order_updated_at IS NULL OR {TABLE}.order_updated_at <= o.updated)) RETURNING 1"
+    )
 
 
 def _order_chunks(order_items: list, lines_of: dict[str, list[str]], max_params: int = 20000):
