@@ -26,8 +26,11 @@ from integrations.models import Connection, SyncRun, SyncSchedule
 
 from .services import enqueue_many
 
-_RUN_COLUMNS = ("connection_id", "stream", "status", "full", "trigger", "created_at", "pages", "records_seen",
-                "records_created", "records_updated", "records_unchanged", "records_held", "error", "task_id")
+_RUN_COLUMNS = ("connection_id", "stream", "created_at", "task_id", "status", "full", "trigger", "pages",
+                "records_seen", "records_created", "records_updated", "records_unchanged", "records_held", "error")
+# The same for every run the dispatcher creates: written as literals, so a 1,000-run batch binds 4,000 parameters
+# instead of 14,000.
+_RUN_CONSTANTS = f"'{SyncRun.Status.QUEUED.value}', FALSE, 'schedule', 0, 0, 0, 0, 0, 0, ''"
 
 
 def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str, str]]:
@@ -38,11 +41,11 @@ def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str,
         return []
     table = db.ops.quote_name(SyncRun._meta.db_table)
     columns = ", ".join(db.ops.quote_name(c) for c in _RUN_COLUMNS)
-    row = "(" + ", ".join(["%s"] * len(_RUN_COLUMNS)) + ")"
+    row = f"(%s, %s, %s, %s, {_RUN_CONSTANTS})"
+    created_at = db.ops.adapt_datetimefield_value(now)
     params: list = []
     for connection_id, stream in pairs:
-        params += [connection_id, stream, SyncRun.Status.QUEUED, False, "schedule", now, 0, 0, 0, 0, 0, 0, "",
-                   uuid.uuid4().hex]
+        params += [connection_id, stream, created_at, uuid.uuid4().hex]
     sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(pairs))} "
            f"ON CONFLICT DO NOTHING RETURNING id, connection_id, stream, task_id")
     with db.cursor() as cursor:
