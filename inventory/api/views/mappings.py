@@ -13,20 +13,6 @@ from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 logger = logging.getLogger(__name__)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List provider items and their products",
-        description="Every provider item seen for your retailer. `mapped=false` lists the unmapped ones, whose "
-        "levels and sales are held until you set their product.",
-    ),
-    retrieve=extend_schema(summary="One provider item mapping"),
-    partial_update=extend_schema(
-        summary="Set the product of a provider item",
-        description="Body `{\"product\": <id>}` (one of your products) or `{\"product\": null}`. The choice is "
-        "manual from then on (automatic matching never overrides it) and the held levels and sales attach.",
-        examples=[OpenApiExample("Map to product 42", value={"product": 42}, request_only=True)],
-    ),
-)
 class MappingViewSetBase(mixins.UpdateModelMixin, RetailerScopedReadOnlyViewSet):
     """Read provider ids and their targets; PATCH sets the target (a manual choice from then on)."""
 
