@@ -18,14 +18,28 @@ from .store import apply_tokens
 logger = logging.getLogger("integrations.oauth")
 
 
-def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet) -> Connection:
-    provider = flow.provider
-    account = tokens.account_id
-    taken = OAuthFlowError(
+def _account_taken(provider) -> OAuthFlowError:
+    return OAuthFlowError(
         "account_taken",
         f"This {provider.name} account is already connected to another ShelfOps retailer, so it was not connected.",
         advice="If it should move to your retailer, ask ShelfOps support to disconnect it from the other one first.",
     )
+
+
+def refuse_if_connected_elsewhere(provider, account: str | None, retailer_id: int) -> None:
+    """Refuse before any token is issued when the account (known up front: Shopify shop, NetSuite account) is
+    already another retailer's. This matters beyond tidiness: Shopify revokes a shop's older expiring tokens when
+    it issues a new one, so exchanging the code first would break the other retailer's connection."""
+    if account and Connection.objects.filter(provider=provider.key, external_account_id=account).exclude(
+        retailer_id=retailer_id
+    ).exists():
+        raise _account_taken(provider)
+
+
+def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet) -> Connection:
+    provider = flow.provider
+    account = tokens.account_id
+    taken = _account_taken(provider)
     now = timezone.now()
     try:
         with transaction.atomic():

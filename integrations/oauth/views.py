@@ -22,7 +22,7 @@ from integrations.providers.registry import UnknownProvider
 from integrations.tenancy import retailer_for_user
 
 from .base import TokenEndpointError
-from .connect import complete_connection
+from .connect import complete_connection, refuse_if_connected_elsewhere
 from .errors import OAuthFlowError
 from .state import claim_session, record_outcome, start_session
 
@@ -56,6 +56,7 @@ def connect(request, provider_key: str):
             advice="Log in with your retailer's merchant account."))
     try:
         extra = flow.clean_connect_input(request.GET)
+        refuse_if_connected_elsewhere(flow.provider, flow.account_hint(extra), retailer.pk)
     except OAuthFlowError as error:
         logger.warning("refused %s connect for retailer %s: %s", flow.provider.key, retailer.pk, error.reason)
         return error_page(request, flow, error)
@@ -85,6 +86,7 @@ def callback(request, provider_key: str):
         code = request.GET.get("code")
         if not code:
             raise OAuthFlowError("code_missing", f"{flow.provider.name} did not send an authorization code.")
+        refuse_if_connected_elsewhere(flow.provider, flow.account_hint(session.extra), session.retailer_id)
         tokens = _exchange(flow, session, code)
         connection = complete_connection(session, flow, tokens)
     except OAuthFlowError as error:

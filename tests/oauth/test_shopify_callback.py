@@ -144,3 +144,26 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
     assert all(s.enabled and s.next_run_at <= connection.connected_at for s in schedules.values())
     page = merchant_client.get(response["Location"]).content.decode()
     assert "is connected" in page and "Active" in page
+
+
+def test_a_shop_connected_to_another_retailer_is_refused_before_any_token_is_issued(
+    merchant_client, other_retailer
+):
+    # Shopify revokes a shop's older expiring tokens whenever it issues a new one, so even exchanging the code
+    # would break the other retailer's connection: refuse at connect, and again at callback, without a call.
+    Connection.objects.create(retailer=other_retailer, provider="shopify", external_account_id="demo.myshopify.com",
+                              status=Connection.Status.ACTIVE, access_token="shpat_other_retailers_token")
+    refused = merchant_client.get("/integrations/shopify/connect/", {"shop": "demo.myshopify.com"})
+    assert refused.status_code == 400
+    assert "another ShelfOps retailer" in refused.content.decode()
+
+    Connection.objects.all().delete()
+    params = start(merchant_client)  # the shop was free when this attempt started...
+    Connection.objects.create(retailer=other_retailer, provider="shopify", external_account_id="demo.myshopify.com",
+                              status=Connection.Status.ACTIVE, access_token="shpat_other_retailers_token")
+    with responses.RequestsMock() as mock:  # ...and taken before the callback: no exchange may happen
+        response = merchant_client.get("/integrations/shopify/callback/", signed(callback_query(params["state"])))
+        assert len(mock.calls) == 0
+    assert response.status_code == 400
+    assert "another ShelfOps retailer" in response.content.decode()
+    assert Connection.objects.get().retailer == other_retailer
