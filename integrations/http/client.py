@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
+from tenacity import Retrying, retry_if_exception
 
 from . import calllog, config
 from .auth import access_token_for
@@ -184,14 +184,22 @@ class ProviderClient(PaginationMixin, DownloadMixin):
         call = _Call(method=method.upper(), url=url, logged_url=redact_url(full.url), params=params, json=json,
                      data=data, headers=dict(headers or {}), limiter=self._limiters[channel], cost=float(cost),
                      graphql=channel == "graphql", secrets=self._secrets(headers, json, data))
+        progress = _Progress()
+        limit = max(1, retries or self.config.max_attempts)
+
+        def stop(retry_state) -> bool:
+            # The one retry after a forced token refresh is not a retry of a provider failure: it does not use up
+            # the attempts, so "401 -> refresh -> retry once" holds even with a single allowed attempt.
+            return retry_state.attempt_number >= limit + (1 if progress.force_refresh else 0)
+
         retrying = Retrying(
-            stop=stop_after_attempt(max(1, retries or self.config.max_attempts)),
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
             sleep=self.sleep,
             reraise=True,
         )
-        return retrying(self._attempt, call, _Progress())
+        return retrying(self._attempt, call, progress)
 
     # --- one attempt -------------------------------------------------------------------------------------
     def _attempt(self, call: _Call, progress: _Progress) -> ProviderResponse:

@@ -191,6 +191,19 @@ def test_401_forces_one_refresh_and_retries_once(make_connection, client_factory
 
 
 @responses.activate
+def test_the_retry_after_a_forced_refresh_does_not_use_up_attempts(make_connection, client_factory, monkeypatch,
+                                                                   settings):
+    settings.HTTP_MAX_ATTEMPTS = 1  # no retries of provider failures at all...
+    conn = make_connection()
+    monkeypatch.setattr(auth, "fresh_access_token", lambda c, force=False: "EAAAl-after-refresh-7781")
+    responses.get(square_url("/v2/locations"), status=401,
+                  json={"errors": [{"category": "AUTHENTICATION_ERROR", "code": "ACCESS_TOKEN_EXPIRED"}]})
+    responses.get(square_url("/v2/locations"), json={"locations": []})
+    assert client_factory(conn).get("/v2/locations").status_code == 200  # ...yet a 401 still gets its one retry
+    assert len(responses.calls) == 2
+
+
+@responses.activate
 def test_401_after_the_forced_refresh_raises_auth_error(make_connection, client_factory, monkeypatch):
     conn = make_connection()
     calls = []
