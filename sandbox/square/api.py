@@ -39,6 +39,18 @@ def _merchant(app, token) -> Merchant:
     return app.state.merchant("square", token.account)
 
 
+
+def _json_call(app, request: Request, scope: str):
+    """The preamble of the JSON POST endpoints: a token with the scope, a JSON object body, the token's merchant.
+    Returns (merchant, body, None), or (None, None, the error answer)."""
+    token, denied = authenticate(app.state, request, scope)
+    if denied:
+        return None, None, denied
+    body = read_json(request)
+    if body is None:
+        return None, None, bad_request("The body must be a JSON object.", code="INVALID_CONTENT_TYPE")
+    return _merchant(app, token), body, None
+
 def locations(app, request: Request):
     token, denied = authenticate(app.state, request, "MERCHANT_PROFILE_READ")
     if denied:
@@ -76,13 +88,9 @@ def catalog_list(app, request: Request):
 
 
 def catalog_search(app, request: Request):
-    token, denied = authenticate(app.state, request, "ITEMS_READ")
-    if denied:
-        return denied
-    body = read_json(request)
-    if body is None:
-        return bad_request("The body must be a JSON object.", code="INVALID_CONTENT_TYPE")
-    m = _merchant(app, token)
+    m, body, refused = _json_call(app, request, "ITEMS_READ")
+    if refused:
+        return refused
     types = set(body.get("object_types") or []) or {"ITEM"}
     if body.get("query") and set(body["query"]) - {"exact_query"}:
         return bad_request("The sandbox supports only query.exact_query on sku.", "query")
@@ -121,13 +129,9 @@ def catalog_search(app, request: Request):
 
 
 def inventory_counts(app, request: Request):
-    token, denied = authenticate(app.state, request, "INVENTORY_READ")
-    if denied:
-        return denied
-    body = read_json(request)
-    if body is None:
-        return bad_request("The body must be a JSON object.", code="INVALID_CONTENT_TYPE")
-    m = _merchant(app, token)
+    m, body, refused = _json_call(app, request, "INVENTORY_READ")
+    if refused:
+        return refused
     ids = SquareIds(m)
     limit = body.get("limit", 100)
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
@@ -183,13 +187,9 @@ def inventory_counts(app, request: Request):
 
 
 def orders_search(app, request: Request):
-    token, denied = authenticate(app.state, request, "ORDERS_READ")
-    if denied:
-        return denied
-    body = read_json(request)
-    if body is None:
-        return bad_request("The body must be a JSON object.", code="INVALID_CONTENT_TYPE")
-    m = _merchant(app, token)
+    m, body, refused = _json_call(app, request, "ORDERS_READ")
+    if refused:
+        return refused
     ids = SquareIds(m)
     location_ids = body.get("location_ids") or []
     if not location_ids:
@@ -259,18 +259,14 @@ def _order_time(m: Merchant, field: str):
 
 
 def orders_batch(app, request: Request):
-    token, denied = authenticate(app.state, request, "ORDERS_READ")
-    if denied:
-        return denied
-    body = read_json(request)
-    if body is None:
-        return bad_request("The body must be a JSON object.", code="INVALID_CONTENT_TYPE")
+    m, body, refused = _json_call(app, request, "ORDERS_READ")
+    if refused:
+        return refused
     order_ids = body.get("order_ids")
     if not isinstance(order_ids, list) or not order_ids:
         return bad_request("order_ids is required.", "order_ids", code="MISSING_REQUIRED_PARAMETER")
     if len(order_ids) > 100:
         return bad_request("At most 100 order_ids can be retrieved at once.", "order_ids")
-    m = _merchant(app, token)
     ids = SquareIds(m)
     found = [ids.order_index(x) for x in order_ids]
     return json_response({"orders": [order_json(m, m.order(i)) for i in found if i is not None]})
