@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from inventory.mapping import attach_held_rows_bulk, auto_map_stores, auto_match_products
@@ -17,7 +16,7 @@ from inventory.models import InventoryLevel, Product, ProductMapping, StoreMappi
 from inventory.records import IngestCounts, Item, Location, Source
 
 from . import values as v
-from .common import batch_size, record_error
+from .common import in_batches, record_error
 from .resolve import SECONDARY_PLACEHOLDER
 from .upsert import UpsertSpec, adapt_rows, upsert
 
@@ -53,11 +52,7 @@ KINDS = {"source_updated_at": "datetime", "created_at": "datetime", "updated_at"
 
 
 def ingest_locations(source: Source, records: Iterable[Location]) -> IngestCounts:
-    counts = IngestCounts()
-    for chunk in v.chunks(records, batch_size()):
-        with transaction.atomic():
-            _locations_batch(source, chunk, counts)
-    return counts
+    return in_batches(records, lambda chunk, counts: _locations_batch(source, chunk, counts))
 
 
 def _locations_batch(source: Source, chunk: list[Location], counts: IngestCounts) -> None:
@@ -104,11 +99,7 @@ def _locations_batch(source: Source, chunk: list[Location], counts: IngestCounts
 
 
 def ingest_items(source: Source, records: Iterable[Item]) -> IngestCounts:
-    counts = IngestCounts()
-    for chunk in v.chunks(records, batch_size()):
-        with transaction.atomic():
-            _items_batch(source, chunk, counts)
-    return counts
+    return in_batches(records, lambda chunk, counts: _items_batch(source, chunk, counts))
 
 
 def _items_batch(source: Source, chunk: list[Item], counts: IngestCounts) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from inventory.mapping import attach_held_rows_bulk
@@ -17,7 +16,7 @@ from inventory.models import InventoryLevel, ProductMapping, StoreMapping
 from inventory.records import IngestCounts, Source, StockLevel
 
 from . import values as v
-from .common import batch_size, record_error
+from .common import in_batches, record_error
 from .resolve import MappingResolver
 from .upsert import UpsertSpec, adapt_rows, upsert
 
@@ -55,12 +54,8 @@ CREATED_AT = SPEC.columns.index("created_at")
 
 
 def ingest_stock(source: Source, records: Iterable[StockLevel]) -> IngestCounts:
-    counts = IngestCounts()
     resolver = MappingResolver(source)
-    for chunk in v.chunks(records, batch_size()):
-        with transaction.atomic():
-            _ingest_batch(source, chunk, resolver, counts)
-    return counts
+    return in_batches(records, lambda chunk, counts: _ingest_batch(source, chunk, resolver, counts))
 
 
 def _validated(chunk: list[StockLevel], counts: IngestCounts):
