@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import LockError
 
+from shelfops.redis_client import get_redis
+
 LOCK_TIMEOUT = 60  # seconds a holder may keep the Redis lock (a refresh call is bounded well below this)
 WAIT_TIMEOUT = 45  # seconds a waiter blocks before giving up
 
@@ -22,23 +24,10 @@ class RefreshLockTimeout(Exception):
     pass
 
 
-_redis_clients: dict[str, object] = {}
-
-
-def _redis():
-    import redis
-
-    url = settings.REDIS_URL
-    client = _redis_clients.get(url)
-    if client is None:
-        client = _redis_clients[url] = redis.Redis.from_url(url)
-    return client
-
-
 @contextmanager
 def connection_lock(connection_id: int):
     if settings.REDIS_URL:
-        lock = _redis().lock(
+        lock = get_redis().lock(
             f"shelfops:oauth:refresh:{connection_id}", timeout=LOCK_TIMEOUT, blocking_timeout=WAIT_TIMEOUT
         )
         if not lock.acquire():

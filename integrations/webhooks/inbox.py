@@ -1,7 +1,8 @@
-"""The receiving side of the inbox: resolve the connection, store the delivery exactly once, enqueue after commit.
+"""The receiving side of the inbox: resolve the connection, store the delivery exactly once, wake the dispatcher.
 
-Storing comes before acknowledging, and enqueueing comes after the row is committed: if the broker is down the
-row stays ``received`` and the periodic sweep enqueues it later, so an acknowledged event is never lost.
+Storing comes before acknowledging, and the dispatcher is woken only after the row is committed (``dispatch.py``):
+if the broker is down the row stays ``received`` and the periodic sweep enqueues it later, so an acknowledged
+event is never lost.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 from integrations.models import Connection, WebhookEvent, WebhookRejection
 
 from .base import WebhookReceiver
+from .dispatch import wake_dispatcher
 
 log = logging.getLogger(__name__)
 Status = WebhookEvent.Status
@@ -93,9 +95,8 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
         elif receiver.handler_for(envelope.topic) is None:
             state = {"status": Status.IGNORED, "outcome": "topic not used by the portal", "processed_at": now}
         else:
-            # Optimistically "queued" in the same INSERT (one write per delivery); put back to "received" if
-            # the broker refuses the message.
-            state = {"status": Status.QUEUED, "enqueued_at": now}
+            # Stored "received"; the dispatcher woken after commit marks it "queued" when it sends the task.
+            state = {"status": Status.RECEIVED}
         # In autocommit (the normal request) the INSERT is its own transaction: one round trip and one WAL flush,
         # and on_commit runs right after it. Inside a caller's transaction a savepoint keeps a duplicate's
         # IntegrityError from breaking it.
@@ -103,8 +104,8 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
         try:
             with guard:
                 event = WebhookEvent.objects.create(connection_id=connection_id, **fields, **state)
-                if event.status == Status.QUEUED:
-                    transaction.on_commit(lambda pk=event.pk: enqueue(pk))
+                if event.status == Status.RECEIVED:
+                    transaction.on_commit(wake_dispatcher)
         except IntegrityError:
             if WebhookEvent.objects.filter(provider=provider, event_id=fields["event_id"]).exists():
                 return StoredDelivery(fields["event_id"], "duplicate", duplicate=True)
@@ -115,43 +116,6 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
             continue
         return StoredDelivery(event.event_id, event.status, duplicate=False)
     raise AssertionError("unreachable")
-
-
-_fast_fail_connections: dict[tuple, object] = {}
-
-
-def _fast_fail_connection():
-    """A broker connection that gives up at once instead of kombu's default of retrying for the connect timeout
-    (measured: 6 s against a refused port, over Shopify's 5 s limit). Its producer pool is kombu's, keyed by the
-    connection's URL and options, so it is built once per process and reused."""
-    from shelfops.celery import app
-
-    options = dict(app.conf.broker_transport_options or {})
-    options["max_retries"] = 0
-    if str(app.conf.broker_url).startswith(("redis://", "rediss://")):
-        options.setdefault("socket_connect_timeout", 1.0)
-    key = (str(app.conf.broker_url), repr(sorted(options.items())))
-    if key not in _fast_fail_connections:
-        _fast_fail_connections[key] = app.connection_for_write(transport_options=options)
-    return _fast_fail_connections[key]
-
-
-def enqueue(event_pk: int) -> bool:
-    """Send the processing task; on a broker failure leave the row for the sweep instead of failing the request."""
-    from kombu import pools
-
-    from .tasks import process_webhook_event
-
-    try:
-        with pools.producers[_fast_fail_connection()].acquire(block=True, timeout=1.0) as producer:
-            process_webhook_event.apply_async(args=[event_pk], retry=False, producer=producer)
-    except Exception as exc:  # noqa: BLE001 - any broker failure means the same thing here: the sweep will do it
-        log.warning("broker unavailable, webhook event %s left for the sweep (%s)", event_pk, type(exc).__name__)
-        WebhookEvent.objects.filter(pk=event_pk, status=Status.QUEUED).update(
-            status=Status.RECEIVED, enqueued_at=None
-        )
-        return False
-    return True
 
 
 def record_rejection(provider: str, reason: str, *, headers: dict[str, str], raw_body: bytes, remote_addr: str):

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from integrations.models import WebhookEvent
 
-from .inbox import enqueue, resolve_connection_id
+from .dispatch import enqueue, publish
+from .inbox import resolve_connection_id
 from .processing import process_event
 
 Status = WebhookEvent.Status
@@ -38,7 +39,7 @@ def sweep_stale(limit: int = 1000) -> int:
             .values_list("pk", flat=True)[:limit]
         )
         WebhookEvent.objects.filter(pk__in=pks).update(status=Status.QUEUED, enqueued_at=now, next_attempt_at=None)
-        transaction.on_commit(lambda: [enqueue(pk) for pk in pks])
+        transaction.on_commit(lambda: publish(pks))
     return len(pks)
 
 

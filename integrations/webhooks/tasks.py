@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .dispatch import dispatch_received
 from .processing import process_event
 from .replay import sweep_stale
 
@@ -19,3 +20,9 @@ def process_webhook_event(self, event_pk: int) -> str:
 def sweep_stale_events(limit: int = 1000) -> int:
     """Enqueue stored events that never reached a worker (broker down at receipt, lost message)."""
     return sweep_stale(limit=limit)
+
+
+@shared_task(name="integrations.webhooks.dispatch_received_events", acks_late=True)
+def dispatch_received_events() -> int:
+    """Send the processing task of every stored ``received`` event (woken by the receive path, see dispatch.py)."""
+    return dispatch_received()

@@ -39,9 +39,11 @@ def sandbox(sandbox_server, live_server, settings):
 
 @pytest.fixture
 def worker(sandbox):
+    from integrations.webhooks.dispatch import clear_wake_flag
     from shelfops.celery import app
 
     app.control.purge()  # messages left in the broker by an earlier test name rows that no longer exist
+    clear_wake_flag()  # and a purged wake-up must not hold back the first delivery
     worker = start_worker(sandbox, concurrency=2)
     yield worker
     worker.stop()

@@ -1,0 +1,128 @@
+"""The receive path wakes one dispatcher per burst; the dispatcher hands every stored event to the workers.
+
+Read off the real Redis broker queue (no worker runs here, so the messages stay where they were sent)."""
+
+import base64
+import json
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection as db_connection
+
+from integrations.models import WebhookEvent
+from integrations.webhooks import dispatch
+from shelfops.celery import app
+from shelfops.redis_client import get_redis
+
+from .helpers import deliver, shopify_order, shopify_request
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+Status = WebhookEvent.Status
+QUEUE = "celery"  # Celery's default queue: a Redis list on the broker
+
+
+@pytest.fixture(autouse=True)
+def empty_queue():
+    app.control.purge()
+    dispatch.clear_wake_flag()
+    yield
+    app.control.purge()
+    dispatch.clear_wake_flag()
+
+
+def queued_messages() -> list[tuple[str, list]]:
+    """(task name, args) of every message waiting in the broker queue, oldest first."""
+    broker = get_redis(settings.CELERY_BROKER_URL)
+    messages = []
+    for raw in reversed(broker.lrange(QUEUE, 0, -1)):  # kombu LPUSHes, workers take from the right
+        message = json.loads(raw)
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        messages.append((message["headers"]["task"], args))
+    return messages
+
+
+def order_delivery(n: int):
+    return shopify_request("orders/create", shopify_order(7000 + n, [(1, 501, 1, "2.00")],
+                                                          updated_at="2026-09-01T10:00:00Z"))
+
+
+def test_a_burst_of_deliveries_sends_one_wake_up_and_stores_every_event_received(shopify_connection):
+    events = [deliver("shopify", order_delivery(n)) for n in range(20)]
+    assert queued_messages() == [("integrations.webhooks.dispatch_received_events", [])]
+    assert {e.status for e in events} == {Status.RECEIVED}
+
+
+def test_the_dispatcher_sends_one_processing_task_per_event_and_marks_them_queued(shopify_connection):
+    events = [deliver("shopify", order_delivery(n)) for n in range(7)]
+    app.control.purge()  # drop the wake-up; run the dispatcher here instead of in a worker
+
+    assert dispatch.dispatch_received(batch=3) == 7  # three claims: 3 + 3 + 1
+    assert queued_messages() == [("integrations.webhooks.process_event", [e.pk]) for e in events]
+    rows = WebhookEvent.objects.filter(pk__in=[e.pk for e in events])
+    assert {(r.status, r.enqueued_at is not None) for r in rows} == {(Status.QUEUED, True)}
+    assert dispatch.dispatch_received() == 0  # nothing is sent twice
+
+
+def test_a_delivery_that_finds_a_wake_up_pending_is_taken_by_that_dispatcher(shopify_connection):
+    assert dispatch.wake_dispatcher() is True  # a dispatcher is due (its message is in the queue)
+    late = deliver("shopify", order_delivery(1))  # stored after the wake-up: sends nothing of its own
+    assert queued_messages() == [("integrations.webhooks.dispatch_received_events", [])]
+    # The pending dispatcher clears the flag and then claims, so it sees the late row.
+    assert dispatch.dispatch_received() == 1
+    late.refresh_from_db()
+    assert late.status == Status.QUEUED
+    # With the flag cleared, the next delivery wakes a new dispatcher.
+    deliver("shopify", order_delivery(2))
+    assert [task for task, _ in queued_messages()].count("integrations.webhooks.dispatch_received_events") == 2
+
+
+def test_an_unsent_wake_up_clears_the_flag_so_the_next_delivery_tries_the_broker_again(shopify_connection):
+    from .test_end_to_end import broker_unreachable
+
+    with broker_unreachable():
+        stored = deliver("shopify", order_delivery(1))
+    stored.refresh_from_db()
+    assert stored.status == Status.RECEIVED  # kept for the next dispatcher or the sweep
+    deliver("shopify", order_delivery(2))  # broker back: this one wakes a dispatcher at once, no TTL wait
+    assert queued_messages() == [("integrations.webhooks.dispatch_received_events", [])]
+    assert dispatch.dispatch_received() == 2  # and the dispatcher takes the earlier one too
+
+
+def test_rows_whose_task_could_not_be_sent_go_back_to_received(shopify_connection):
+    from .test_end_to_end import broker_unreachable
+
+    events = [deliver("shopify", order_delivery(n)) for n in range(3)]
+    with broker_unreachable():
+        assert dispatch.dispatch_received() == 0
+    assert set(WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).values_list("status", "enqueued_at")) == {
+        (Status.RECEIVED, None)
+    }
+
+
+@pytest.mark.postgres
+def test_two_dispatchers_at_once_never_claim_the_same_event(shopify_connection):
+    WebhookEvent.objects.bulk_create(
+        WebhookEvent(provider="shopify", event_id=f"bulk-{n}", topic="orders/create", connection=shopify_connection,
+                     external_account_id=shopify_connection.external_account_id, body=b"{}")
+        for n in range(300)
+    )
+    claimed: list[list[int]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def claim_all(i):
+        try:
+            barrier.wait(timeout=30)
+            while pks := dispatch.claim_received(7):
+                claimed[i].extend(pks)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=claim_all, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not set(claimed[0]) & set(claimed[1])
+    assert len(claimed[0]) + len(claimed[1]) == 300
+    assert not WebhookEvent.objects.filter(status=Status.RECEIVED).exists()
