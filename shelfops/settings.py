@@ -286,7 +286,7 @@ NETSUITE_CLIENT_SECRET = env.str(
     "NETSUITE_CLIENT_SECRET", default="shelfops-local-netsuite-secret" if _local else ""
 )
 NETSUITE_SCOPES = env.list("NETSUITE_SCOPES", default=["rest_webservices"])
-NETSUITE_DEFAULT_CONCURRENCY = env.int("NETSUITE_DEFAULT_CONCURRENCY", default=2)
+NETSUITE_DEFAULT_CONCURRENCY = env.int("NETSUITE_DEFAULT_CONCURRENCY", default=5)
 del _local
 
 # --- Operations ---------------------------------------------------------------------------------------------
@@ -297,14 +297,14 @@ API_CALL_LOG_RETENTION_DAYS = env.int("API_CALL_LOG_RETENTION_DAYS", default=14)
 # The resilient provider client (integrations/http): timeouts, retries, shared budgets, circuit breaker.
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
 HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=60.0)
-HTTP_MAX_ATTEMPTS = env.int("HTTP_MAX_ATTEMPTS", default=2)
+HTTP_MAX_ATTEMPTS = env.int("HTTP_MAX_ATTEMPTS", default=5)
 HTTP_BACKOFF_BASE_SECONDS = env.float("HTTP_BACKOFF_BASE_SECONDS", default=0.5)
 HTTP_BACKOFF_MAX_SECONDS = env.float("HTTP_BACKOFF_MAX_SECONDS", default=30.0)
 HTTP_MAX_RETRY_AFTER_SECONDS = env.float("HTTP_MAX_RETRY_AFTER_SECONDS", default=120.0)
 HTTP_MAX_BUDGET_WAIT_SECONDS = env.float("HTTP_MAX_BUDGET_WAIT_SECONDS", default=60.0)
 HTTP_BUDGET_HEADROOM_SECONDS = env.float("HTTP_BUDGET_HEADROOM_SECONDS", default=0.1)
 HTTP_REACTIVE_SLOW_SECONDS = env.float("HTTP_REACTIVE_SLOW_SECONDS", default=300.0)
-HTTP_BREAKER_FAILURES = env.int("HTTP_BREAKER_FAILURES", default=2)
+HTTP_BREAKER_FAILURES = env.int("HTTP_BREAKER_FAILURES", default=5)
 HTTP_BREAKER_WINDOW_SECONDS = env.float("HTTP_BREAKER_WINDOW_SECONDS", default=60.0)
 HTTP_BREAKER_COOLDOWN_SECONDS = env.float("HTTP_BREAKER_COOLDOWN_SECONDS", default=30.0)
 HTTP_POOL_MAXSIZE = env.int("HTTP_POOL_MAXSIZE", default=32)

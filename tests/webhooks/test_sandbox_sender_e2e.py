@@ -120,9 +120,10 @@ def test_square_signature_is_over_the_registered_url_and_the_sandbox_retries_unt
     assert WebhookRejection.objects.get(provider="square", reason="invalid_signature").count >= 2
 
     settings.SQUARE_WEBHOOK_NOTIFICATION_URL = ""  # back to BASE_URL + /webhooks/square/, what the sandbox signs
-    event = wait_until(lambda: WebhookEvent.objects.filter(provider="square").first(), timeout=30,
-                       what="a retry to be accepted")
-    accepted = [d for d in sandbox.deliveries("square") if d["status"] == 200]
+    # The sandbox records a delivery when the answer arrives, just after the row is committed: wait for that.
+    accepted = wait_until(lambda: [d for d in sandbox.deliveries("square") if d["status"] == 200], timeout=30,
+                          what="a retry to be accepted")
+    event = WebhookEvent.objects.get(provider="square")
     assert len(accepted) == 1 and accepted[0]["attempt"] >= 1
     assert event.headers.get("square-retry-number") == str(accepted[0]["attempt"])
     assert "x-square-hmacsha256-signature" not in event.headers  # never stored
