@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 # Base data is dated before this instant, so anything created at run time ("now") is newer than all of it.
 DEFAULT_ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
@@ -160,6 +161,13 @@ class Merchant:
         self.anchor_ms = dt_to_ms(anchor)
         self.overlay = Overlay()
         self.lock = threading.RLock()
+        # Base variants are pure functions of their index, and every order line asks for one (a page of 1000
+        # orders asks ~2,500 times for a few thousand distinct variants): generate each once. Bounded, so the
+        # largest benchmark catalogue (100k variants) cannot grow the sandbox without limit.
+        self.base_variant = lru_cache(maxsize=1 << 16)(self._generate_variant)
+        # Provider modules keep per-merchant render caches here (e.g. the Square line-item fields of a variant),
+        # each entry checked against the variant object it was made from, so an overlay edit is never served stale.
+        self.render_cache: dict[str, dict] = {}
         s = self.sizes
         # Windows: variants were last edited 90..30 days before the anchor, stock counted 30..0 days before it,
         # orders updated over the 60 days before it. Steps are integers so the index<->time maps are exact.
@@ -183,7 +191,7 @@ class Merchant:
         r = rand(self.seed, "product", product_index)
         return f"{ADJECTIVES[r % 10]} {NOUNS[(r >> 8) % 10]} {product_index + 1}"
 
-    def base_variant(self, index: int) -> Variant:
+    def _generate_variant(self, index: int) -> Variant:
         p, k = divmod(index, self.sizes.variants_per_product)
         r = rand(self.seed, "variant", index)
         return Variant(

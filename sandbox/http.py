@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from werkzeug.wrappers import Request, Response
 
 
@@ -24,15 +25,20 @@ class Route:
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers or {},
-                    content_type="application/json")
+    # orjson: a page of 1000 Square orders is ~2 MB of JSON, and the stdlib encoder was a fifth of the sandbox's
+    # time per page. Same compact output; anything orjson refuses (an int beyond 64 bits) falls back to json.
+    try:
+        body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        body = json.dumps(data, separators=(",", ":"))
+    return Response(body, status=status, headers=headers or {}, content_type="application/json")
 
 
 def read_json(request: Request) -> dict | None:
     """The JSON object body, or None when the body is not a JSON object (callers answer 400)."""
     try:
-        data = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError:
+        data = orjson.loads(request.get_data() or b"{}")
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
         return None
     return data if isinstance(data, dict) else None
 

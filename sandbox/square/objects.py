@@ -4,9 +4,17 @@ generated merchant data in the shapes of the Square API (provider-facts 1.3, 1.4
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
 from ..data import Merchant, Order, Stock, Variant, dt_to_ms, rfc3339
 from .common import make_id, merchant_id, parse_id
+
+
+@lru_cache(maxsize=1 << 16)
+def _catalog_id(seed: str, kind: str, index: int, length: int) -> str:
+    # Location, item and variation ids recur on every order line of a page (a blake2b and a base32 each time);
+    # order ids are each needed once per order, so they are not cached.
+    return make_id(seed, kind, index, length)
 
 
 class SquareIds:
@@ -17,13 +25,13 @@ class SquareIds:
         self.merchant = merchant
 
     def location(self, index: int) -> str:
-        return make_id(self.seed, "L", index, 13)
+        return _catalog_id(self.seed, "L", index, 13)
 
     def item(self, product_index: int) -> str:
-        return make_id(self.seed, "I", product_index)
+        return _catalog_id(self.seed, "I", product_index, 24)
 
     def variation(self, index: int) -> str:
-        return make_id(self.seed, "V", index)
+        return _catalog_id(self.seed, "V", index, 24)
 
     def order(self, index: int) -> str:
         return make_id(self.seed, "O", index, 29)
@@ -90,24 +98,36 @@ def count_json(m: Merchant, s: Stock) -> dict:
             "calculated_at": rfc3339(s.updated_at), "is_estimated": False}
 
 
+def _line_fields(m: Merchant, ids: SquareIds, variant_index: int) -> dict:
+    """The fields of an order line that depend only on its variant, built once per variant object: an edited
+    variant (a new object in the overlay) gets fresh fields, since the cache entry keeps the object it came from."""
+    cache = m.render_cache.setdefault("square_line", {})
+    v = m.variant(variant_index)
+    entry = cache.get(variant_index)
+    if entry is None or entry[0] is not v:
+        entry = cache[variant_index] = (v, {
+            "catalog_object_id": ids.variation(v.index), "catalog_version": dt_to_ms(v.updated_at),
+            "name": v.product_name, "variation_name": v.name, "item_type": "ITEM",
+        })
+    return entry[1]
+
+
 def order_json(m: Merchant, o: Order) -> dict:
     ids = SquareIds(m)
+    order_id = ids.order(o.index)
+    zero = money(0, o.currency)
     lines = []
     for line in o.lines:
-        v = m.variant(line.variant_index)
         total = money(line.quantity * line.unit_price_cents, o.currency)
         lines.append({
-            "uid": f"{ids.order(o.index)[:10]}-{line.line_index}", "catalog_object_id": ids.variation(v.index),
-            "catalog_version": dt_to_ms(v.updated_at), "quantity": str(line.quantity), "name": v.product_name,
-            "variation_name": v.name, "item_type": "ITEM", "base_price_money": money(line.unit_price_cents),
+            "uid": f"{order_id[:10]}-{line.line_index}", **_line_fields(m, ids, line.variant_index),
+            "quantity": str(line.quantity), "base_price_money": money(line.unit_price_cents),
             "variation_total_price_money": total, "gross_sales_money": total,
-            "total_tax_money": money(0, o.currency), "total_discount_money": money(0, o.currency),
-            "total_money": total,
+            "total_tax_money": zero, "total_discount_money": zero, "total_money": total,
         })
     total = money(o.total_cents, o.currency)
-    zero = money(0, o.currency)
     return {
-        "id": ids.order(o.index), "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
+        "id": order_id, "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
         "line_items": lines, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
         "closed_at": rfc3339(o.updated_at), "state": o.state, "version": 1 + o.index % 3,
         "total_money": total, "total_tax_money": zero, "total_discount_money": zero, "total_tip_money": zero,
