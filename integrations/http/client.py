@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception
@@ -96,7 +97,7 @@ class ProviderResponse:
 
     def json(self):
         if self._payload is None:
-            self._payload = self._response.json()
+            self._payload = decode_json(self._response)
         return self._payload
 
 
@@ -322,11 +323,21 @@ class ProviderClient(PaginationMixin, DownloadMixin):
                 f": {error}" if error else "")
 
 
+def decode_json(response: requests.Response):
+    """The body as JSON. orjson first: a page of 1000 Square orders is ~2 MB, and the stdlib decoder took about a
+    fifth of the client's time per synced line. What orjson refuses (NaN literals, integers beyond 64 bits, a
+    body in a non-UTF-8 charset) goes to requests' own decoder, which raises ValueError if it is not JSON either."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
+
+
 def _json_or_none(response):
     if not response.content:
         return None
     try:
-        return response.json()
+        return decode_json(response)
     except ValueError:
         return None
 
