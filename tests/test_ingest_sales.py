@@ -154,3 +154,30 @@ def test_replace_orders_never_splits_an_order_across_internal_batches(source, ca
     counts = ingest_sales(source, [*order, line(order="O2", line_id="X")], replace_orders=True)
     assert counts.removed == 0
     assert not Transaction.objects.filter(state="cancelled").exists()
+
+
+@pytest.mark.parametrize("copy_threshold", [1, 10**9], ids=["stage", "values"])
+def test_replace_orders_cancels_the_same_lines_through_the_stage_and_through_parameters(
+    source, catalog, settings, monkeypatch, copy_threshold
+):
+    """On PostgreSQL a batch upserted through the stage table finds its orders' missing lines from the stage;
+    smaller batches (and SQLite) send them as parameters. Both must cancel the same lines, and with several batches
+    in one transaction (the test's) the stage must hold only the current batch."""
+    from inventory.ingest import upsert
+
+    monkeypatch.setattr(upsert, "COPY_THRESHOLD", copy_threshold)
+    settings.INGEST_BATCH_SIZE = 3
+    later = T0 + timedelta(minutes=5)
+    ingest_sales(source, [line(order=o, line_id=f"L{i}") for o in ("O1", "O2", "O3") for i in range(3)])
+    # O1 lost L2; O2 is unchanged; O3 lists only L2, in a version older than the one stored for L2: its stored L0
+    # and L1 (not newer than that version) are cancelled, L2 (newer) is left alone.
+    ingest_sales(source, [line(order="O3", line_id="L2", updated=later)])
+    counts = ingest_sales(source, [
+        line(order="O1", line_id="L0", updated=later), line(order="O1", line_id="L1", updated=later),
+        *[line(order="O2", line_id=f"L{i}") for i in range(3)],
+        line(order="O3", line_id="L2", updated=T0),
+    ], replace_orders=True)
+    cancelled = set(Transaction.objects.filter(state="cancelled").values_list("external_order_id", "external_line_id"))
+    assert cancelled == {("O1", "L2"), ("O3", "L0"), ("O3", "L1")} and counts.removed == 3
+    assert Transaction.objects.get(external_order_id="O3", external_line_id="L2").order_updated_at == later
+    assert Transaction.objects.get(external_order_id="O1", external_line_id="L2").quantity == 0

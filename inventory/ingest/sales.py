@@ -25,7 +25,7 @@ from inventory.records import IngestCounts, SaleLine, Source
 from . import values as v
 from .common import batch_size, record_error
 from .resolve import MappingResolver
-from .upsert import UpsertSpec, adapt_rows, upsert
+from .upsert import UpsertSpec, adapt_rows, stage_table, staged, upsert
 
 TABLE = Transaction._meta.db_table
 STATES = {choice.value for choice in Transaction.State}
@@ -177,15 +177,20 @@ def _ingest_batch(source, chunk, resolver: MappingResolver, counts: IngestCounts
     counts.unchanged += len(rows) - created - updated
     counts.held += held
     if replace_orders:
-        counts.removed += _cancel_missing_lines(source, lines, now)
+        counts.removed += _cancel_missing_lines(source, lines, now, staged=staged(len(rows)))
     # A mapping resolved by staff while this batch ran: attach what we just stored under it.
     attach_held_rows_bulk(StoreMapping, held_stores)
     attach_held_rows_bulk(ProductMapping, held_products)
 
 
-def _cancel_missing_lines(source: Source, lines, now) -> int:
+def _cancel_missing_lines(source: Source, lines, now, *, staged: bool = False) -> int:
     """Zero and cancel stored lines of the batch's orders that the batch no longer lists, unless the stored line
-    is newer than the order version in the batch (an out-of-order replay must not cancel a newer line)."""
+    is newer than the order version in the batch (an out-of-order replay must not cancel a newer line).
+    ``staged``: the batch was just upserted through the stage table, which still holds exactly its lines."""
+    if staged:
+        with connection.cursor() as cursor:
+            cursor.execute(_CANCEL_STAGED, [now, source.provider, source.external_account_id])
+            return len(cursor.fetchall())
     orders: dict[str, object] = {}
     for r, *_ in lines:
         current = orders.get(r.order_external_id)
@@ -234,10 +239,8 @@ _CANCEL = "UPDATE {table} SET quantity = 0, state = 'cancelled', updated_at = %s
 # scanned the whole account for every batch, so a batch cost more the bigger the account grew.
 # The outer conditions repeat the inner ones on the row being updated: a concurrent ingest that wrote a newer
 # version of a line after this statement's snapshot is re-checked there (EvalPlanQual), not cancelled.
-_CANCEL_POSTGRES = (
-    "WITH o(order_id, updated) AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[])), "
-    "l(order_id, line_id) AS (SELECT * FROM unnest(%s::text[], %s::text[])) "
-    + _CANCEL.format(table=TABLE)
+_CANCEL_BY_ORDER = (
+    _CANCEL.format(table=TABLE)
     + "WHERE id = ANY(ARRAY("
     "SELECT s.id FROM o CROSS JOIN LATERAL ("
     f"SELECT x.id, x.external_line_id, x.order_updated_at FROM {TABLE} x "
@@ -249,6 +252,19 @@ _CANCEL_POSTGRES = (
     f"AND EXISTS (SELECT 1 FROM o WHERE o.order_id = {TABLE}.external_order_id AND (o.updated IS NULL "
     f"OR {TABLE}.order_updated_at IS NULL OR {TABLE}.order_updated_at <= o.updated)) "
     "RETURNING 1"
+)
+# The batch's orders (newest version of each, as in Python: max() skips NULLs) and lines as four arrays...
+_CANCEL_POSTGRES = (
+    "WITH o(order_id, updated) AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[])), "
+    "l(order_id, line_id) AS (SELECT * FROM unnest(%s::text[], %s::text[])) " + _CANCEL_BY_ORDER
+)
+# ... or, after a staged upsert, read from the stage: sending 5,000 ids again as array parameters cost more on the
+# client (each array is rendered as a literal in Python) than the statement cost the server.
+_STAGE = stage_table(SPEC)
+_CANCEL_STAGED = (
+    f"WITH o(order_id, updated) AS (SELECT external_order_id, max(order_updated_at) FROM {_STAGE} "
+    "GROUP BY external_order_id ORDER BY external_order_id), "
+    f"l(order_id, line_id) AS (SELECT external_order_id, external_line_id FROM {_STAGE}) " + _CANCEL_BY_ORDER
 )
 
 

@@ -4,7 +4,11 @@ Both PostgreSQL and SQLite (>= 3.39 for ``IS DISTINCT FROM``) speak the same ups
 shape serves both; only how the rows reach the server and how "created" is told from "updated" differ:
 
 - PostgreSQL, big batch: rows are streamed with ``COPY`` into a temporary stage table and upserted from it in one
-  statement (``COPY`` is several times cheaper per row than bound parameters). ``RETURNING (xmax = 0)`` tells an
+  statement (``COPY`` is several times cheaper per row than bound parameters). The stage is created once per
+  database session and emptied at every commit (``ON COMMIT DELETE ROWS``): creating and dropping it in every
+  transaction wrote and deleted ~30 catalog rows per batch, a cost per sync page and, with autovacuum off,
+  catalog bloat. Its name carries a hash of the column list, so a session that outlives a column change builds
+  a new one instead of copying into the old shape. ``RETURNING (xmax = 0)`` tells an
   inserted row from an updated one, aggregated in the server so no per-row result comes back.
 - PostgreSQL small batch and SQLite: a multi-row ``VALUES`` list with bound parameters.
   SQLite has no ``xmax``; a row whose ``created_at`` is this batch's timestamp was inserted by it.
@@ -17,6 +21,7 @@ deadlock: the second one waits, then finds nothing to change).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -77,11 +82,22 @@ def adapt_rows(spec: UpsertSpec, rows: list[tuple], field_kinds: dict[str, str])
     return [tuple(a(v) if a else v for a, v in zip(adapters, row, strict=True)) for row in rows]
 
 
+def stage_table(spec: UpsertSpec) -> str:
+    return f"ingest_stage_{spec.table}_{zlib.crc32(','.join(spec.columns).encode()):08x}"
+
+
+def staged(row_count: int) -> bool:
+    """Whether ``upsert`` of this many rows goes through the stage table. After such an upsert, and until the
+    transaction ends, the stage holds exactly the upserted rows: a caller can use it as the batch's key set
+    instead of sending the keys again as parameters."""
+    return is_postgres() and row_count >= COPY_THRESHOLD
+
+
 def upsert(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: int) -> tuple[int, int]:
     """Upsert ``rows`` (already deduplicated on the key and sorted); return (created, updated)."""
     if not rows:
         return 0, 0
-    if is_postgres() and len(rows) >= COPY_THRESHOLD:
+    if staged(len(rows)):
         return _upsert_staged(spec, rows)
     created = updated = 0
     per_statement = max(1, MAX_PARAMS // len(spec.columns))
@@ -119,14 +135,16 @@ def _upsert_values(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: in
 
 
 def _upsert_staged(spec: UpsertSpec, rows: Sequence[tuple]) -> tuple[int, int]:
-    stage = f"ingest_stage_{spec.table}"
+    stage = stage_table(spec)
     cols = ", ".join(spec.columns)
     with connection.cursor() as cursor:
-        # Same column types as the target, no constraints or indexes; lives until the transaction ends.
+        # Same column types as the target, no constraints or indexes. Emptied at commit; emptied here too, for a
+        # second batch in the same transaction (DELETE: TRUNCATE would give it a new file, a catalog write).
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS SELECT {cols} FROM {spec.table} WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "
+            f"AS SELECT {cols} FROM {spec.table} WITH NO DATA"
         )
-        cursor.execute(f"TRUNCATE {stage}")
+        cursor.execute(f"DELETE FROM {stage}")
         binary = " (FORMAT BINARY)" if spec.copy_types else ""
         with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN{binary}") as copy:
             if spec.copy_types:
