@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,35 +35,43 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_SECONDS = 5.0
 ERROR_MAX_CHARS = 2000
-# The cyclic GC's youngest generation is collected every 700 new container objects by default. A sync page is
-# ~1 MB-2 MB of JSON decoded into hundreds of thousands of dicts and lists that stay alive until the page is
-# ingested, so at 700 the collector ran thousands of times per page and kept promoting the page into the old
-# generations, whose full passes walk every live object. All of it is freed by reference counting anyway.
-# 50,000 took a 100k-line Square orders run from 3.7 to 2.5 s of client CPU (bench/ingest.py); restored after.
+# Process settings while a run executes (see ``run_tuning``):
+# - The cyclic GC's youngest generation is collected every 700 new container objects by default. A sync page is
+#   ~1-2 MB of JSON decoded into hundreds of thousands of dicts and lists that stay alive until the page is
+#   ingested, so at 700 the collector ran thousands of times per page and kept promoting the page into the old
+#   generations, whose full passes walk every live object. All of it is freed by reference counting anyway.
+#   50,000 took a 100k-line Square orders run from 3.7 to 2.5 s of client CPU (bench/ingest.py).
+# - The GIL switch interval: the ingesting thread makes ~13 short database round trips per page while the
+#   prefetch thread decodes and maps the next page. At the default 5 ms, each reply could wait up to 5 ms for the
+#   GIL; at 0.5 ms the same run went from 4.96-5.00 s to 4.25-4.61 s.
 RUN_GC_THRESHOLD = 50_000
-_gc_lock = threading.Lock()
-_gc_runs = 0
-_gc_saved: tuple[int, int, int] | None = None
+RUN_SWITCH_INTERVAL = 0.0005
+_tuning_lock = threading.Lock()
+_tuned_runs = 0
+_saved_settings: tuple[tuple[int, int, int], float] | None = None
 
 
 @contextmanager
-def fewer_gc_passes():
-    """Raise the GC's first threshold while at least one run is executing in this process (counted, so runs on
-    several threads restore the setting only when the last one ends)."""
-    global _gc_runs, _gc_saved
-    with _gc_lock:
-        if _gc_runs == 0:
-            _gc_saved = gc.get_threshold()
-            if _gc_saved[0] < RUN_GC_THRESHOLD:
-                gc.set_threshold(RUN_GC_THRESHOLD, *_gc_saved[1:])
-        _gc_runs += 1
+def run_tuning():
+    """Apply the run's process settings while at least one run is executing in this process (counted, so runs
+    on several threads restore the previous settings only when the last one ends)."""
+    global _tuned_runs, _saved_settings
+    with _tuning_lock:
+        if _tuned_runs == 0:
+            _saved_settings = (gc.get_threshold(), sys.getswitchinterval())
+            threshold, interval = _saved_settings
+            if threshold[0] < RUN_GC_THRESHOLD:
+                gc.set_threshold(RUN_GC_THRESHOLD, *threshold[1:])
+            sys.setswitchinterval(min(interval, RUN_SWITCH_INTERVAL))
+        _tuned_runs += 1
     try:
         yield
     finally:
-        with _gc_lock:
-            _gc_runs -= 1
-            if _gc_runs == 0 and _gc_saved is not None:
-                gc.set_threshold(*_gc_saved)
+        with _tuning_lock:
+            _tuned_runs -= 1
+            if _tuned_runs == 0 and _saved_settings is not None:
+                gc.set_threshold(*_saved_settings[0])
+                sys.setswitchinterval(_saved_settings[1])
 
 
 class SyncRefused(Exception):
@@ -250,7 +259,7 @@ def execute(run_id: int, *, client=None, progress=None) -> SyncRun | None:
         log.info("sync run %s is not queued any more; nothing to do", run_id)
         return None
     try:
-        with fewer_gc_passes():
+        with run_tuning():
             RunExecutor(run, client=client, progress=progress).execute()
     except RunFenced as exc:
         log.warning("sync run %s stopped: %s", run.pk, exc)
