@@ -181,3 +181,20 @@ def test_replace_orders_cancels_the_same_lines_through_the_stage_and_through_par
     assert cancelled == {("O1", "L2"), ("O3", "L0"), ("O3", "L1")} and counts.removed == 3
     assert Transaction.objects.get(external_order_id="O3", external_line_id="L2").order_updated_at == later
     assert Transaction.objects.get(external_order_id="O1", external_line_id="L2").quantity == 0
+
+
+def test_prepared_lines_ingest_like_raw_lines_errors_included(source, catalog):
+    """The sync engine checks and deduplicates a page on its fetching thread (prepare_sales) and ingests the
+    result: same rows, counts and errors as ingesting the raw lines."""
+    from inventory.ingest import prepare_sales
+
+    bad = line(order="O2", line_id="BAD")
+    object.__setattr__(bad, "quantity", "lots")
+    newer = line(line_id="L1", qty="3", updated=T0 + timedelta(minutes=1))
+    prepared = prepare_sales([line(line_id="L1"), newer, line(line_id="L2"), bad], replace_orders=True)
+    assert [len(batch) for batch in prepared.batches] == [2]  # L1 twice: the newer version kept
+    counts = ingest_sales(source, prepared, replace_orders=True)
+    assert (counts.created, counts.held, len(counts.errors)) == (2, 0, 1) and "quantity" in counts.errors[0]
+    assert Transaction.objects.get(external_line_id="L1").quantity == Decimal("3")
+    with pytest.raises(ValueError):
+        ingest_sales(source, prepare_sales([line()]), replace_orders=True)

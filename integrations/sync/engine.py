@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
@@ -114,6 +114,28 @@ def ingest_for(record_kind: str) -> Callable:
     }[record_kind]
 
 
+def prepare_for(record_kind: str) -> Callable | None:
+    """The part of a kind's ingest that needs no database, if it has one: run on the prefetch thread, so it
+    overlaps the previous page's writes instead of adding to them (sales: checks and deduplication, ~10% of a
+    Square orders page's time on the ingesting thread)."""
+    from inventory import ingest
+
+    return {"sales": partial(ingest.prepare_sales, replace_orders=True)}.get(record_kind)
+
+
+def with_prepared(pages: Iterator[Page], prepare: Callable | None) -> Iterator[Page]:
+    if prepare is None:
+        yield from pages
+        return
+    try:
+        for page in pages:
+            if page.records:
+                page.prepared = prepare(page.records)
+            yield page
+    finally:
+        getattr(pages, "close", lambda: None)()
+
+
 def source_for(connection: Connection) -> Source:
     return Source(
         retailer_id=connection.retailer_id,
@@ -190,7 +212,8 @@ class RunExecutor:
                 # which acknowledges a delivery only once it is durably stored.
                 with db.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit = off")
-            counts = ingest(source, page.records) if page.records else IngestCounts()
+            records = page.records if page.prepared is None else page.prepared
+            counts = ingest(source, records) if page.records else IngestCounts()
             if page.cursor is not None:
                 self._save_cursor(cursor_row, page.cursor)
             run.pages += 1
@@ -228,7 +251,8 @@ class RunExecutor:
         start = None if run.full else (cursor_row.value or None)
         # SQLite has one writer at a time: a fetching thread's call-log write would only queue behind the ingest.
         depth = getattr(settings, "SYNC_PREFETCH_PAGES", 0) if db.vendor == "postgresql" else 0
-        for page in prefetched(stream.pages(start, full=run.full), depth):
+        pages = with_prepared(stream.pages(start, full=run.full), prepare_for(stream.record_kind))
+        for page in prefetched(pages, depth):
             self._commit_page(cursor_row, ingest, source, page)
             if self.progress:
                 self.progress(run, page)

@@ -38,6 +38,9 @@ RECORD_KINDS = ("locations", "items", "stock", "sales")
 class Page:
     records: list = field(default_factory=list)
     cursor: dict | None = None
+    # The records as the ingest step's own prepared form (e.g. ``inventory.ingest.PreparedSales``), made by the
+    # engine on the fetching thread; None: ingest takes ``records`` as they are.
+    prepared: Any = None
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -85,20 +85,50 @@ KINDS = {
 CREATED_AT = SPEC.columns.index("created_at")
 
 
-def ingest_sales(source: Source, records: Iterable[SaleLine], *, replace_orders: bool = False) -> IngestCounts:
-    counts = IngestCounts()
+class PreparedSales:
+    """Sale lines already checked and deduplicated per internal batch: the part of ``ingest_sales`` that needs no
+    database. The sync engine prepares the next page on its prefetch thread while this one is written."""
+
+    def __init__(self, records: Iterable[SaleLine], *, replace_orders: bool = False):
+        self.replace_orders = replace_orders
+        self.counts = IngestCounts()  # validation errors, handed on to ingest_sales' counts
+        self.batches = list(_prepared_batches(records, replace_orders, self.counts))
+
+
+def prepare_sales(records: Iterable[SaleLine], *, replace_orders: bool = False) -> PreparedSales:
+    return PreparedSales(records, replace_orders=replace_orders)
+
+
+def ingest_sales(
+    source: Source, records: Iterable[SaleLine] | PreparedSales, *, replace_orders: bool = False
+) -> IngestCounts:
     resolver = MappingResolver(source)
-    if replace_orders:
-        batches = v.chunks_of_whole_groups(records, batch_size(), lambda r: r.order_external_id)
+    if isinstance(records, PreparedSales):
+        if records.replace_orders != replace_orders:
+            raise ValueError("prepared with a different replace_orders")
+        counts, batches = records.counts, records.batches
     else:
-        batches = v.chunks(records, batch_size())
-    for chunk in batches:
+        # Lazily, batch by batch: a generator of a million lines stays a bounded amount of memory.
+        counts = IngestCounts()
+        batches = _prepared_batches(records, replace_orders, counts)
+    for lines in batches:
         with transaction.atomic():
-            _ingest_batch(source, chunk, resolver, counts, replace_orders)
+            _ingest_batch(source, lines, resolver, counts, replace_orders)
     return counts
 
 
-def _validated(source: Source, chunk: list[SaleLine], counts: IngestCounts):
+def _prepared_batches(records: Iterable[SaleLine], replace_orders: bool, counts: IngestCounts):
+    if replace_orders:
+        chunks = v.chunks_of_whole_groups(records, batch_size(), lambda r: r.order_external_id)
+    else:
+        chunks = v.chunks(records, batch_size())
+    for chunk in chunks:
+        lines = v.newest_per_key(_validated(chunk, counts))
+        if lines:
+            yield lines
+
+
+def _validated(chunk: list[SaleLine], counts: IngestCounts):
     for r in chunk:
         try:
             yield (
@@ -129,10 +159,7 @@ def _state(state: str) -> str:
     return state
 
 
-def _ingest_batch(source, chunk, resolver: MappingResolver, counts: IngestCounts, replace_orders: bool) -> None:
-    lines = v.newest_per_key(_validated(source, chunk, counts))
-    if not lines:
-        return
+def _ingest_batch(source, lines, resolver: MappingResolver, counts: IngestCounts, replace_orders: bool) -> None:
     stores = resolver.resolve_stores({r.location_external_id for r, *_ in lines if r.location_external_id})
     products = resolver.resolve_products({r.item_external_id: r.sku for r, *_ in lines if r.item_external_id})
     now = timezone.now()
