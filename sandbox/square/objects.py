@@ -98,6 +98,9 @@ def count_json(m: Merchant, s: Stock) -> dict:
             "calculated_at": rfc3339(s.updated_at), "is_estimated": False}
 
 
+LINE_CACHE_MAX = 1 << 16
+
+
 def _line_fields(m: Merchant, ids: SquareIds, variant_index: int) -> dict:
     """The fields of an order line that depend only on its variant, built once per variant object: an edited
     variant (a new object in the overlay) gets fresh fields, since the cache entry keeps the object it came from."""
@@ -105,6 +108,8 @@ def _line_fields(m: Merchant, ids: SquareIds, variant_index: int) -> dict:
     v = m.variant(variant_index)
     entry = cache.get(variant_index)
     if entry is None or entry[0] is not v:
+        if len(cache) >= LINE_CACHE_MAX:  # a 100k-variant catalogue would otherwise keep ~100 MB of these
+            cache.clear()
         entry = cache[variant_index] = (v, {
             "catalog_object_id": ids.variation(v.index), "catalog_version": dt_to_ms(v.updated_at),
             "name": v.product_name, "variation_name": v.name, "item_type": "ITEM",

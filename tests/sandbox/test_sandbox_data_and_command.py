@@ -58,6 +58,21 @@ def test_overlay_changes_are_newer_than_the_base_and_listed_after_a_threshold():
     assert rows[0].on_hand == before - 2 == m.stock(5, 1).on_hand and m.stock(5, 1).updated_at == now
 
 
+def test_square_order_json_follows_a_variant_edit_made_after_it_was_rendered():
+    """Order lines reuse each variant's rendered fields; an overlay edit must show in the next answer."""
+    from sandbox.square.objects import order_json
+
+    m = Merchant("r", Sizes(products=10, orders=20))
+    order = m.order(3)
+    variant = order.lines[0].variant_index
+    before = order_json(m, order)["line_items"][0]
+    m.edit_variant(variant, order.updated_at + timedelta(days=90), name="Renamed", product_name="Other")
+    after = order_json(m, order)["line_items"][0]
+    assert before["variation_name"] != "Renamed"
+    assert (after["variation_name"], after["name"]) == ("Renamed", "Other")
+    assert after["catalog_version"] > before["catalog_version"] and after["uid"] == before["uid"]
+
+
 def test_control_api_sets_faults_and_changes_data(sandbox_server, receiver):
     url = sandbox_server.url
     bad = requests.post(f"{url}/_sandbox/faults/square", json={"no_such_fault": 1}, timeout=5)
