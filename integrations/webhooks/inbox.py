@@ -70,6 +70,32 @@ class StoredDelivery:
     duplicate: bool
 
 
+_INSERT_FIELDS = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_once(event: WebhookEvent) -> bool:
+    """``INSERT ... ON CONFLICT (provider, event_id) DO NOTHING RETURNING id``; False for a duplicate.
+
+    One statement whatever the outcome: the ORM's ``create()`` raises IntegrityError on a duplicate and needs a
+    second query to tell a duplicate from another failure, and its save machinery was a third of the request's
+    own CPU. The model's fields still prepare every value (defaults, ``auto_now_add``, JSON, bytes), so the row is
+    what ``create()`` would have stored, on PostgreSQL and SQLite alike."""
+    quote = db_connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), db_connection) for f in _INSERT_FIELDS]
+    sql = (
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quote(f.column) for f in _INSERT_FIELDS)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    return True
+
+
 def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> StoredDelivery:
     """Store a verified delivery. A repeat of a stored event id changes nothing."""
     payload, parse_error = parse_json(raw_body)
@@ -97,23 +123,24 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
         else:
             # Stored "received"; the dispatcher woken after commit marks it "queued" when it sends the task.
             state = {"status": Status.RECEIVED}
+        event = WebhookEvent(connection_id=connection_id, **fields, **state)
         # In autocommit (the normal request) the INSERT is its own transaction: one round trip and one WAL flush,
-        # and on_commit runs right after it. Inside a caller's transaction a savepoint keeps a duplicate's
-        # IntegrityError from breaking it.
+        # and on_commit runs right after it. Inside a caller's transaction a savepoint keeps an IntegrityError
+        # (a connection deleted since it was cached) from breaking it.
         guard = transaction.atomic() if db_connection.in_atomic_block else nullcontext()
         try:
             with guard:
-                event = WebhookEvent.objects.create(connection_id=connection_id, **fields, **state)
-                if event.status == Status.RECEIVED:
+                stored = _insert_once(event)
+                if stored and event.status == Status.RECEIVED:
                     transaction.on_commit(wake_dispatcher)
         except IntegrityError:
-            if WebhookEvent.objects.filter(provider=provider, event_id=fields["event_id"]).exists():
-                return StoredDelivery(fields["event_id"], "duplicate", duplicate=True)
             if attempt:
                 raise
-            # Not a duplicate: the cached connection was deleted meanwhile. Resolve again.
+            # The cached connection was deleted meanwhile (its foreign key failed). Resolve again.
             clear_connection_cache()
             continue
+        if not stored:
+            return StoredDelivery(fields["event_id"], "duplicate", duplicate=True)
         return StoredDelivery(event.event_id, event.status, duplicate=False)
     raise AssertionError("unreachable")
 
