@@ -27,3 +27,20 @@ def make_schedules(connection, *, due=True):
 @pytest.fixture
 def square_connection(retailer):
     return make_connection(retailer)
+
+
+# --- end to end against the sandbox with a real Celery worker (test_e2e_*.py) ---------------------------------------
+@pytest.fixture
+def sandbox(sandbox_server):
+    # Webhooks are not under test here: send them to a closed port, never to a developer's portal on :8000.
+    sandbox_server.set_webhook_target("http://127.0.0.1:9")
+    return sandbox_server
+
+
+@pytest.fixture
+def worker(sandbox):
+    from .e2e_helpers import start_worker
+
+    worker = start_worker(sandbox)
+    yield worker
+    worker.stop()

@@ -26,20 +26,6 @@ from .e2e_helpers import cancel_last_sale, sandbox_connection, start_worker, syn
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def sandbox(sandbox_server):
-    # Webhooks are not under test here: send them to a closed port, never to a developer's portal on :8000.
-    sandbox_server.set_webhook_target("http://127.0.0.1:9")
-    return sandbox_server
-
-
-@pytest.fixture
-def worker(sandbox):
-    worker = start_worker(sandbox)
-    yield worker
-    worker.stop()
-
-
 def data_snapshot(retailer):
     return {
         "transactions": Transaction.objects.filter(retailer=retailer).count(),

@@ -9,22 +9,9 @@ import pytest
 from integrations.models import ApiCallLog, SyncCursor
 from inventory.models import ProductMapping, Transaction
 
-from .e2e_helpers import sandbox_connection, start_worker, sync_all
+from .e2e_helpers import sandbox_connection, sync_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sandbox(sandbox_server):
-    sandbox_server.set_webhook_target("http://127.0.0.1:9")  # webhooks are not under test here
-    return sandbox_server
-
-
-@pytest.fixture
-def worker(sandbox):
-    worker = start_worker(sandbox)
-    yield worker
-    worker.stop()
 
 
 def bulk_queries(sandbox, shop):
