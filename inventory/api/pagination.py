@@ -28,6 +28,16 @@ MAX_PAGE_SIZE = 1000
 CHANGES_FIELD = "updated_at"
 
 
+def encode_position(field: str, descending: bool, value, pk: int) -> str:
+    """The opaque cursor of the position just after the row (``value``, ``pk``) in this ordering."""
+    payload = {
+        "o": ("-" if descending else "") + field,
+        "v": value.isoformat() if isinstance(value, datetime) else value,
+        "i": pk,
+    }
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
 class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
@@ -86,13 +96,7 @@ class KeysetPagination(BasePagination):
         return value, last_id
 
     def _encode(self, field, descending, row):
-        value = getattr(row, field)
-        payload = {
-            "o": ("-" if descending else "") + field,
-            "v": value.isoformat() if isinstance(value, datetime) else value,
-            "i": row.pk,
-        }
-        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+        return encode_position(field, descending, getattr(row, field), row.pk)
 
     # --- paging ----------------------------------------------------------------------------------------------
     def paginate_queryset(self, queryset, request, view=None):

@@ -19,11 +19,14 @@ class RetailerScopedMixin:
     def reject_unknown_parameters(self, request):
         """``?stor=5`` (a typo) would otherwise return every row as if unfiltered: name it in a 400 instead."""
         known = set()
-        if self.action == "list":
+        if self.action in ("list", "export"):
             filterset = getattr(self, "filterset_class", None)
             known = set(filterset.base_filters) if filterset else set()
+        if self.action == "list":
             known |= {KeysetPagination.cursor_query_param, KeysetPagination.page_size_query_param,
                       KeysetPagination.ordering_query_param}
+        elif self.action == "export":
+            known.add("format")
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             hint = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes no query parameters"
