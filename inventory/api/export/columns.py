@@ -19,13 +19,13 @@ JSON, CSV = "ndjson", "csv"
 
 class IsoUtc(Func):
     """``2026-03-01T14:03:00Z``, or ``...:00.250000Z`` when there are microseconds: Python's ``isoformat()`` of the
-    UTC value with ``+00:00`` written ``Z``, as the API renders datetimes."""
+    UTC value with ``+00:00`` written ``Z``, as the API renders datetimes. One ``to_char`` per value (the costliest
+    part of an exported row), then the all-zero fraction dropped as ``isoformat()`` drops it."""
 
     output_field = TextField()
-    _utc = "(%(expressions)s AT TIME ZONE 'UTC')"
     template = (
-        f"(to_char({_utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        f"CASE WHEN to_char({_utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({_utc}, 'US') END || 'Z')"
+        "replace(to_char((%(expressions)s AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+        "'.000000Z', 'Z')"
     )
 
 
@@ -40,33 +40,38 @@ def _source(field) -> str:
     return field.source.replace(".", "__")
 
 
-def _column(field, fmt: str) -> Expression | None:
+# How a column's SQL value becomes JSON text (see stream.copy_sql): numbers and booleans as they print, text
+# through to_json (escaping), and text we formatted ourselves (timestamps, fixed-point decimals: nothing to escape)
+# just quoted.
+NUMBER, TEXT, FORMATTED = "number", "text", "formatted"
+
+
+def _column(field, fmt: str) -> tuple[Expression, str] | None:
     if isinstance(field, relations.PrimaryKeyRelatedField):
-        return F(_source(field))
+        return F(_source(field)), NUMBER
     if isinstance(field, serializers.DateTimeField):
-        return IsoUtc(F(_source(field)))
+        return IsoUtc(F(_source(field))), FORMATTED
     if isinstance(field, serializers.DecimalField):
         if field.localize or field.normalize_output or not getattr(
                 field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING):
             return None
-        return FixedPoint(F(_source(field)), places=int(field.decimal_places))
+        return FixedPoint(F(_source(field)), places=int(field.decimal_places)), FORMATTED
     if isinstance(field, serializers.BooleanField):
         if fmt == JSON:
-            return F(_source(field))
+            return F(_source(field)), NUMBER
         return Case(When(**{_source(field): True}, then=Value("true")),
                     When(**{_source(field): False}, then=Value("false")), default=None,
-                    output_field=TextField())
-    if isinstance(field, (serializers.CharField, serializers.IntegerField, serializers.ChoiceField)):
-        return F(_source(field))
+                    output_field=TextField()), TEXT
+    if isinstance(field, serializers.IntegerField):
+        return F(_source(field)), NUMBER
+    if isinstance(field, (serializers.CharField, serializers.ChoiceField)):
+        return F(_source(field)), TEXT
     return None
 
 
-def field_names(serializer) -> list[str]:
-    return [name for name, field in serializer.fields.items() if not field.write_only]
-
-
-def sql_columns(serializer, fmt: str) -> list[tuple[str, Expression]] | None:
-    """(API field name, SQL expression) per readable field, or None when one of them has no exact SQL form."""
+def sql_columns(serializer, fmt: str) -> list[tuple[str, Expression, str]] | None:
+    """(API field name, SQL expression, JSON kind) per readable field, or None when one of them has no exact SQL
+    form."""
     if settings.TIME_ZONE != "UTC":  # the API renders datetimes in the current time zone; SQL assumes UTC
         return None
     columns = []
@@ -75,9 +80,8 @@ def sql_columns(serializer, fmt: str) -> list[tuple[str, Expression]] | None:
             continue
         if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
             return None
-        expression = _column(field, fmt)
-        if expression is None:
+        compiled = _column(field, fmt)
+        if compiled is None:
             return None
-        columns.append((name, expression))
+        columns.append((name, *compiled))
     return columns
-
