@@ -152,13 +152,13 @@ def fill(n_transactions: int, n_levels: int) -> dict:
 def deep_cursor(store_id: int, after: str, before: str) -> tuple[str, int]:
     """The cursor a client holds after paging 90 % into the filtered rows (found with one OFFSET query here,
     instead of walking there page by page)."""
-    from inventory.api.pagination import KeysetPagination
+    from inventory.api.pagination import encode_position
     from inventory.models import Transaction
 
     rows = Transaction.objects.filter(store_id=store_id, occurred_at__gte=after, occurred_at__lt=before)
     total = rows.count()
     row = rows.order_by("occurred_at", "id")[deep_position(total)]
-    return KeysetPagination()._encode("occurred_at", False, row), total
+    return encode_position("occurred_at", False, row.occurred_at, row.pk), total
 
 
 def deep_position(total: int) -> int:

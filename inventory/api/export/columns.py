@@ -1,14 +1,16 @@
-"""The export's columns, compiled from the resource's serializer so that export and paged API cannot drift apart.
+"""A resource's rows rendered by the database, compiled from its serializer so that export and pages cannot drift.
 
 On PostgreSQL each serializer field becomes a SQL expression that formats the value exactly as
 ``serializers.FastReadSerializer`` does (ISO 8601 UTC with ``Z``, decimals as fixed-point strings, ids, booleans),
-so the rows can leave the database through ``COPY ... TO STDOUT`` without passing through Python objects. A field
-that has no exact SQL equivalent makes ``sql_columns`` return None, and the export then formats rows in Python
-with the serializer itself (also the path on SQLite)."""
+and ``JsonRow`` concatenates them into the row's JSON text. The export streams those rows with ``COPY ... TO
+STDOUT``, and list pages splice them into the page as they are: no model instance, no serializer and no JSON
+encoding per row in Python. A field without an exact SQL equivalent makes ``sql_columns`` return None, and both
+then format rows in Python with the serializer itself (also the path on SQLite)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Expression, F, Func, TextField, Value, When
 from rest_framework import relations, serializers
 from rest_framework.settings import api_settings
@@ -38,6 +40,23 @@ class FixedPoint(Func):
 
 def _source(field) -> str:
     return field.source.replace(".", "__")
+
+
+def _is_column(model, source: str) -> bool:
+    """Whether ``a.b.c`` walks concrete fields (foreign keys, then a column): not a property or a method."""
+    parts = source.split(".")
+    for i, part in enumerate(parts):
+        try:
+            model_field = model._meta.get_field(part)
+        except Exception:  # noqa: BLE001  (FieldDoesNotExist, or no _meta at all)
+            return False
+        if not model_field.concrete:
+            return False
+        if i < len(parts) - 1:
+            if not model_field.is_relation or model_field.many_to_many:
+                return False
+            model = model_field.related_model
+    return True
 
 
 # How a column's SQL value becomes JSON text (see stream.copy_sql): numbers and booleans as they print, text
@@ -80,8 +99,61 @@ def sql_columns(serializer, fmt: str) -> list[tuple[str, Expression, str]] | Non
             continue
         if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
             return None
+        if not _is_column(serializer.Meta.model, field.source):
+            return None
         compiled = _column(field, fmt)
         if compiled is None:
             return None
         columns.append((name, *compiled))
     return columns
+
+
+def _json_text(sql: str, kind: str) -> str:
+    if kind == NUMBER:
+        return f"coalesce(({sql})::text, 'null')"
+    if kind == FORMATTED:
+        return f"""coalesce('"' || ({sql}) || '"', 'null')"""
+    return f"coalesce(to_json({sql})::text, 'null')"
+
+
+class JsonRow(Expression):
+    """The row as JSON text, keys in the serializer's order. Concatenated as text: measured about 1.5x faster in
+    the database than ``row_to_json`` of the same columns and 2.5x faster than ``json_build_object``."""
+
+    output_field = TextField()
+
+    def __init__(self, columns):
+        super().__init__()
+        self.columns = list(columns)
+
+    def get_source_expressions(self):
+        return [expression for _, expression, _ in self.columns]
+
+    def set_source_expressions(self, expressions):
+        self.columns = [
+            (name, expression, kind) for (name, _, kind), expression in zip(self.columns, expressions, strict=True)
+        ]
+
+    def as_sql(self, compiler, connection):
+        pieces, params = [], []
+        for i, (name, expression, kind) in enumerate(self.columns):
+            sql, expression_params = compiler.compile(expression)
+            pieces += [f"""'{"{" if i == 0 else ","}"{name}":'""", _json_text(sql, kind)]
+            params += expression_params
+        pieces.append("'}'")
+        return "(" + " || ".join(pieces) + ")", params
+
+
+_compiled: dict[type, JsonRow | None] = {}
+
+
+def json_row(serializer) -> JsonRow | None:
+    """The serializer's rows as one SQL expression, or None where the database cannot render them exactly.
+    Compiled once per serializer class (the expression is copied whenever a query resolves it)."""
+    if connection.vendor != "postgresql":
+        return None
+    cls = type(serializer)
+    if cls not in _compiled:
+        columns = sql_columns(serializer, JSON)
+        _compiled[cls] = JsonRow(columns) if columns is not None else None
+    return _compiled[cls]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import orjson
 from django.db import connection
 
-from .columns import CSV, FORMATTED, JSON, NUMBER
+from .columns import CSV, JSON, json_row, sql_columns
 
 CHUNK_BYTES = 256 * 1024
 ITERATOR_CHUNK_ROWS = 2000
@@ -27,32 +27,25 @@ ITERATOR_CHUNK_ROWS = 2000
 _NDJSON_COPY_OPTIONS = "FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e'"
 
 
-def _json_text(alias: str, kind: str) -> str:
-    if kind == NUMBER:
-        return f"coalesce({alias}::text, 'null')"
-    if kind == FORMATTED:
-        return f"""coalesce('"' || {alias} || '"', 'null')"""
-    return f"coalesce(to_json({alias})::text, 'null')"
-
-
-def copy_sql(queryset, columns, fmt: str) -> tuple[str, tuple]:
-    """The COPY statement for ``queryset`` (filters and joins kept) producing ``columns``.
-
-    NDJSON rows are concatenated as text with the keys in the serializer's order (measured: about 1.5x faster in
-    the database than ``row_to_json`` of the same columns and 2.5x faster than ``json_build_object``)."""
+def copy_sql(queryset, serializer, fmt: str) -> tuple[str, tuple] | None:
+    """The COPY statement for ``queryset`` (filters and joins kept) rendering ``serializer``'s fields, or None when
+    the database cannot render them exactly."""
+    if connection.vendor != "postgresql":
+        return None
+    if fmt == JSON:
+        row = json_row(serializer)
+        if row is None:
+            return None
+        sql, params = queryset.values_list(row).query.sql_with_params()
+        return f"COPY ({sql}) TO STDOUT WITH ({_NDJSON_COPY_OPTIONS})", params
+    columns = sql_columns(serializer, CSV)
+    if columns is None:
+        return None
     qn = connection.ops.quote_name
     aliased = {f"c{i}": expression for i, (_, expression, _) in enumerate(columns)}
     inner, params = queryset.values(**aliased).query.sql_with_params()
-    if fmt == CSV:
-        select = ", ".join(f"x.c{i} AS {qn(name)}" for i, (name, _, _) in enumerate(columns))
-        return f"COPY (SELECT {select} FROM ({inner}) x) TO STDOUT WITH (FORMAT csv, HEADER)", params
-    pieces = []
-    for i, (name, _, kind) in enumerate(columns):
-        key = ("{" if i == 0 else ",") + f'"{name}":'
-        pieces += [f"'{key}'", _json_text(f"x.c{i}", kind)]
-    pieces.append("'}'")
-    row = " || ".join(pieces)
-    return f"COPY (SELECT {row} FROM ({inner}) x) TO STDOUT WITH ({_NDJSON_COPY_OPTIONS})", params
+    select = ", ".join(f"x.c{i} AS {qn(name)}" for i, (name, _, _) in enumerate(columns))
+    return f"COPY (SELECT {select} FROM ({inner}) x) TO STDOUT WITH (FORMAT csv, HEADER)", params
 
 
 def copy_chunks(sql: str, params: tuple, *, counter: list[int], on_chunk: Callable[[], None]) -> Iterator[bytes]:

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 
 from ..horizon import changes_horizon
 from ..pagination import CHANGES_FIELD, KeysetPagination, encode_position
-from .columns import CSV, JSON, sql_columns
+from .columns import CSV, JSON
 from .stream import copy_chunks, copy_sql, python_chunks
 
 SLOT_SECONDS = 60  # an export's slot lives this long past its last written chunk (a killed worker frees it)
@@ -142,11 +142,10 @@ class ExportMixin:
         return response
 
     def _body(self, queryset, serializer, fmt, resume, slot):
-        columns = sql_columns(serializer, fmt) if _supports_copy() else None
+        statement = copy_sql(queryset, serializer, fmt) if _supports_copy() else None
         counter = [0]
-        if columns is not None:
-            sql, params = copy_sql(queryset, columns, fmt)
-            chunks = copy_chunks(sql, params, counter=counter, on_chunk=slot.keep)
+        if statement is not None:
+            chunks = copy_chunks(*statement, counter=counter, on_chunk=slot.keep)
         else:
             chunks = python_chunks(queryset, serializer, fmt, counter=counter, on_chunk=slot.keep)
 

@@ -1,6 +1,7 @@
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from ..export.columns import json_row
 from ..pagination import KeysetPagination
 
 
@@ -31,6 +32,18 @@ class RetailerScopedMixin:
         if unknown:
             hint = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes no query parameters"
             raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
+
+    def rendered_rows(self):
+        """The list's rows as database-rendered JSON (``export.columns.json_row``), or None to serialize in Python."""
+        serializer_class = self.get_serializer_class()
+        return json_row(serializer_class(context=self.get_serializer_context()))
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if self.paginator.rendered:
+            return self.paginator.get_rendered_response(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no token
