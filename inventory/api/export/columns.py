@@ -93,13 +93,16 @@ def sql_columns(serializer, fmt: str) -> list[tuple[str, Expression, str]] | Non
     form."""
     if settings.TIME_ZONE != "UTC":  # the API renders datetimes in the current time zone; SQL assumes UTC
         return None
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if model is None:
+        return None
     columns = []
     for name, field in serializer.fields.items():
         if field.write_only:
             continue
         if field.source == "*" or isinstance(field, serializers.SerializerMethodField):
             return None
-        if not _is_column(serializer.Meta.model, field.source):
+        if not _is_column(model, field.source):
             return None
         compiled = _column(field, fmt)
         if compiled is None:
