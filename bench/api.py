@@ -4,7 +4,9 @@ Builds its own PostgreSQL database (``shelfops_bench_api`` on the server of DATA
 unless --keep), fills it with INSERT ... SELECT generate_series (not the ORM), starts gunicorn on a free port and
 measures over HTTP:
 - p50/p99 latency of the first page and of a deep cursor page (90 % into the filtered rows), one client;
-- requests/s with 4 concurrent clients (alternating first and deep pages), and their p50/p99.
+- requests/s with 4 concurrent clients (alternating first and deep pages), and their p50/p99;
+- a full read of the retailer's transactions through pages of 1,000, through the export (NDJSON) and with
+  PostgreSQL's own COPY of the same rows (the ceiling), in the same run, with the web workers' peak RSS.
 
 Default: 200,000 transactions + 20,000 inventory levels (a quick run). ``--full`` (or ``--scale 1``) is the
 issue's size: 1,000,000 transactions + 100,000 levels. The JSON says which ran.
@@ -144,19 +146,19 @@ def fill(n_transactions: int, n_levels: int) -> dict:
         levels = cur.fetchone()[0]
     store = Store.objects.filter(retailer=acme).order_by("id")[STORES // 2]
     _, key = ApiToken.issue(acme, "bench")
-    return {"store": store.pk, "key": key, "transactions": transactions, "levels": levels}
+    return {"store": store.pk, "key": key, "transactions": transactions, "levels": levels, "retailer": acme.pk}
 
 
 def deep_cursor(store_id: int, after: str, before: str) -> tuple[str, int]:
     """The cursor a client holds after paging 90 % into the filtered rows (found with one OFFSET query here,
     instead of walking there page by page)."""
-    from inventory.api.pagination import KeysetPagination
+    from inventory.api.pagination import encode_position
     from inventory.models import Transaction
 
     rows = Transaction.objects.filter(store_id=store_id, occurred_at__gte=after, occurred_at__lt=before)
     total = rows.count()
     row = rows.order_by("occurred_at", "id")[deep_position(total)]
-    return KeysetPagination()._encode("occurred_at", False, row), total
+    return encode_position("occurred_at", False, row.occurred_at, row.pk), total
 
 
 def deep_position(total: int) -> int:
@@ -255,6 +257,78 @@ def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
     }
 
 
+def worker_pids(master_pid: int) -> list[int]:
+    path = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+
+def rss_mb(pids: list[int]) -> float:
+    """The largest resident set among the processes, in MB (the export runs in one of them)."""
+    largest = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    largest = max(largest, int(line.split()[1]))
+        except OSError:
+            continue
+    return round(largest / 1024, 1)
+
+
+def bulk_read(base: str, key: str, retailer_id: int, bench_url: str, master_pid: int) -> dict:
+    """All of one retailer's transactions three ways, in the same run: pages of 1,000 through the API, the export
+    (NDJSON, streamed), and PostgreSQL's own COPY of the same rows (the ceiling). Peak RSS of the gunicorn workers
+    is sampled while the export streams."""
+    import psycopg
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {key}"
+
+    start, rows, url = time.perf_counter(), 0, f"{base}/api/v1/transactions/?page_size=1000&ordering=id"
+    while url:
+        body = session.get(url, timeout=120).json()
+        rows += len(body["results"])
+        url = body["next"] if body["has_more"] else None
+    paged = {"rows": rows, "seconds": round(time.perf_counter() - start, 2)}
+
+    pids = worker_pids(master_pid)
+    rss_before, peak, sampling = rss_mb(pids), [0.0], threading.Event()
+
+    def sample():
+        while not sampling.is_set():
+            peak[0] = max(peak[0], rss_mb(pids))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start, rows = time.perf_counter(), 0
+    with session.get(f"{base}/api/v1/transactions/export/", stream=True, timeout=600) as answer:
+        for chunk in answer.iter_content(256 * 1024):
+            rows += chunk.count(b"\n")
+    exported = {"rows": rows - 1, "seconds": round(time.perf_counter() - start, 2)}  # minus the resume line
+    sampling.set()
+    sampler.join()
+
+    start, rows = time.perf_counter(), 0
+    with psycopg.connect(bench_url) as conn, conn.cursor() as cur:
+        with cur.copy("COPY (SELECT * FROM inventory_transaction WHERE retailer_id = %s) TO STDOUT", [retailer_id]) \
+                as copy:
+            for block in copy:
+                rows += bytes(block).count(b"\n")
+    copied = {"rows": rows, "seconds": round(time.perf_counter() - start, 2)}
+
+    for figures in (paged, exported, copied):
+        figures["rows_per_second"] = round(figures["rows"] / figures["seconds"])
+    return {
+        "pages_of_1000": paged,
+        "export_ndjson": {**exported, "worker_rss_mb_before": rss_before, "worker_rss_mb_peak": peak[0]},
+        "copy_ceiling": copied,
+        "export_over_copy": round(exported["rows_per_second"] / copied["rows_per_second"], 3),
+        "export_over_pages": round(exported["rows_per_second"] / paged["rows_per_second"], 1),
+    }
+
+
 def explain(store_id: int, after: str, before: str, cursor_row) -> str:
     """The plan of the deep page's query, to show it is an index range scan from the cursor."""
     from django.db.models import Q
@@ -321,6 +395,8 @@ def main() -> None:
         first_url = f"{base}/api/v1/transactions/?{query}"
         deep_url = f"{first_url}&cursor={cursor}"
         figures = measure(base, ids["key"], first_url, deep_url, args)
+        step("bulk read: pages of 1,000, export, COPY")
+        figures["bulk_read"] = bulk_read(base, ids["key"], ids["retailer"], bench_url, proc.pid)
         result = {
             "ran": "full" if args.scale >= 1 else f"scale {args.scale}",
             "transactions": ids["transactions"],
@@ -330,7 +406,8 @@ def main() -> None:
             "gunicorn_workers": args.workers,
             "fill_seconds": round(fill_seconds, 1),
             **figures,
-            "target": "p99 < 50 ms for both pages; deep page no slower than the first",
+            "target": "p99 < 50 ms for both pages; deep page no slower than the first; export >= 0.25 of COPY "
+                      "with flat worker RSS",
             "deep_page_plan": plan,
         }
         print(json.dumps({k: v for k, v in result.items() if k != "deep_page_plan"}, indent=2))

@@ -14,7 +14,9 @@ import binascii
 import json
 from datetime import UTC, datetime
 
+import orjson
 from django.db.models import Q
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -28,6 +30,16 @@ MAX_PAGE_SIZE = 1000
 CHANGES_FIELD = "updated_at"
 
 
+def encode_position(field: str, descending: bool, value, pk: int) -> str:
+    """The opaque cursor of the position just after the row (``value``, ``pk``) in this ordering."""
+    payload = {
+        "o": ("-" if descending else "") + field,
+        "v": value.isoformat() if isinstance(value, datetime) else value,
+        "i": pk,
+    }
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
 class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
@@ -37,6 +49,7 @@ class KeysetPagination(BasePagination):
         self.next_cursor = None
         self.has_more = False
         self.base_url = None
+        self.rendered = False
 
     # --- request parsing -------------------------------------------------------------------------------------
     def _ordering(self, request, view):
@@ -85,15 +98,6 @@ class KeysetPagination(BasePagination):
                 raise invalid
         return value, last_id
 
-    def _encode(self, field, descending, row):
-        value = getattr(row, field)
-        payload = {
-            "o": ("-" if descending else "") + field,
-            "v": value.isoformat() if isinstance(value, datetime) else value,
-            "i": row.pk,
-        }
-        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
-
     # --- paging ----------------------------------------------------------------------------------------------
     def paginate_queryset(self, queryset, request, view=None):
         field, descending = self._ordering(request, view)
@@ -119,11 +123,20 @@ class KeysetPagination(BasePagination):
                 queryset = queryset.filter(**{f"{field}__{bound}": value}).filter(
                     Q(**{f"{field}__{after}": value}) | Q(**{field: value, f"id__{after}": last_id})
                 )
-        rows = list(queryset[: size + 1])
+        rendered = view.rendered_rows() if hasattr(view, "rendered_rows") else None
+        if rendered is not None:
+            # (JSON text, key, id) per row, rendered by the database (see export/columns.py): the page is spliced
+            # from them without model instances or a serializer.
+            rows = list(queryset.values_list(rendered, field, "id")[: size + 1])
+            last = lambda page: page[-1][1:]  # noqa: E731
+            self.rendered = True
+        else:
+            rows = list(queryset[: size + 1])
+            last = lambda page: (getattr(page[-1], field), page[-1].pk)  # noqa: E731
         self.has_more = len(rows) > size
         rows = rows[:size]
         if rows and (self.has_more or follows_changes):
-            self.next_cursor = self._encode(field, descending, rows[-1])
+            self.next_cursor = encode_position(field, descending, *last(rows))
         elif follows_changes and position is not None:
             self.next_cursor = request.query_params.get(self.cursor_query_param)  # nothing new yet: poll again
         return rows
@@ -135,6 +148,12 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "has_more": self.has_more, "results": data})
+
+    def get_rendered_response(self, rows):
+        """The page from database-rendered rows: the rows' JSON text is spliced in as it is (orjson fragments)."""
+        body = orjson.dumps({"next": self.get_next_link(), "has_more": self.has_more,
+                             "results": [orjson.Fragment(row[0]) for row in rows]})
+        return HttpResponse(body, content_type="application/json")
 
     # --- schema ----------------------------------------------------------------------------------------------
     def get_paginated_response_schema(self, schema):

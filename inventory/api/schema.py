@@ -35,7 +35,9 @@ class ShelfOpsAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         for status, description in ERROR_RESPONSES.items():
             if status not in responses:
+                # Always JSON, also for operations that answer NDJSON/CSV on success (the exports).
                 responses[status] = self._get_response_for_code(
-                    OpenApiResponse(response=ErrorSerializer, description=description), status, direction=direction
+                    OpenApiResponse(response=ErrorSerializer, description=description), status,
+                    media_types=["application/json"], direction=direction,
                 )
         return responses

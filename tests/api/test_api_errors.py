@@ -1,6 +1,7 @@
 """Bad input gets a clear 4xx in one JSON shape naming the offending parameter, never a 500; authentication and
 throttling answer with the headers a client needs."""
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 
 from inventory.api.throttling import ApiTokenRateThrottle
 from inventory.models import ApiToken
+from shelfops.redis_client import get_redis
 
 from .conftest import token_client
 
@@ -113,7 +115,29 @@ def test_throttling_gives_429_with_retry_after_per_token(acme, settings):
         # Only this test's counters: the cache may be a Redis shared with other tests' budgets and locks.
         for client in (busy, other):
             ident = client.token.key_hash[:32]
-            cache.delete(ApiTokenRateThrottle.cache_format % {"scope": "api_token", "ident": ident})
+            key = ApiTokenRateThrottle.cache_format % {"scope": "api_token", "ident": ident}
+            cache.delete(key)
+            if settings.REDIS_URL:
+                window = int(time.time() // 60)
+                get_redis().delete(*(f"{key}:w{w}" for w in (window - 1, window)))
+
+
+@pytest.mark.redis
+def test_the_window_slides_instead_of_resetting(acme, settings, monkeypatch):
+    """A budget spent late in one minute still counts early in the next (a fixed window would allow twice the
+    rate across the boundary), in proportion to how much of that minute the sliding window still covers."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_token": "4/min"}}
+    client = token_client(acme.retailer, name="slider")
+    minute = (int(time.time() // 60) + 10) * 60  # a window no other test touches
+    clock = [minute + 50.0]
+    monkeypatch.setattr("inventory.api.throttling.time.time", lambda: clock[0])
+    assert [client.get("/api/v1/stores/").status_code for _ in range(4)] == [200] * 4
+    clock[0] = minute + 60 + 15  # next minute, 75 % of the last one still in the window: 3 of its 4 count
+    assert client.get("/api/v1/stores/").status_code == 200
+    answer = client.get("/api/v1/stores/")
+    assert answer.status_code == 429 and int(answer["Retry-After"]) >= 1
+    clock[0] = minute + 60 + 45  # 25 %: one of the last minute's requests still counts
+    assert client.get("/api/v1/stores/").status_code == 200
 
 
 def test_unknown_query_parameters_are_named_not_ignored(acme, acme_client):

@@ -1,6 +1,7 @@
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from ..export.columns import json_row
 from ..pagination import KeysetPagination
 
 
@@ -19,15 +20,30 @@ class RetailerScopedMixin:
     def reject_unknown_parameters(self, request):
         """``?stor=5`` (a typo) would otherwise return every row as if unfiltered: name it in a 400 instead."""
         known = set()
-        if self.action == "list":
+        if self.action in ("list", "export"):
             filterset = getattr(self, "filterset_class", None)
             known = set(filterset.base_filters) if filterset else set()
+        if self.action == "list":
             known |= {KeysetPagination.cursor_query_param, KeysetPagination.page_size_query_param,
                       KeysetPagination.ordering_query_param}
+        elif self.action == "export":
+            known.add("format")
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             hint = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes no query parameters"
             raise ValidationError({name: [f"Unknown query parameter ({hint})."] for name in unknown})
+
+    def rendered_rows(self):
+        """The list's rows as database-rendered JSON (``export.columns.json_row``), or None to serialize in Python."""
+        serializer_class = self.get_serializer_class()
+        return json_row(serializer_class(context=self.get_serializer_context()))
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if self.paginator.rendered:
+            return self.paginator.get_rendered_response(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no token

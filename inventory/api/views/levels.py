@@ -2,12 +2,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from inventory.models import InventoryLevel
 
+from ..export.views import ExportMixin, export_schema
 from ..filters import InventoryLevelFilter
 from ..serializers import InventoryLevelSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
 
 @extend_schema_view(
+    export=export_schema("inventory levels"),
     list=extend_schema(
         summary="List inventory levels",
         description="Stock per provider item and location, as last reported by the provider. Quantities are "
@@ -28,7 +30,7 @@ from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
     ),
     retrieve=extend_schema(summary="One inventory level"),
 )
-class InventoryLevelViewSet(RetailerScopedReadOnlyViewSet):
+class InventoryLevelViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     queryset_model = InventoryLevel
     serializer_class = InventoryLevelSerializer
     filterset_class = InventoryLevelFilter

@@ -2,12 +2,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from inventory.models import Product
 
+from ..export.views import ExportMixin, export_schema
 from ..filters import ProductFilter
 from ..serializers import ProductSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
 
 @extend_schema_view(
+    export=export_schema("products"),
     list=extend_schema(
         summary="List products",
         description="Your retailer's products. Filter by `sku`, `barcode`, `is_active`, `updated_since`.",
@@ -24,7 +26,7 @@ from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
     ),
     retrieve=extend_schema(summary="One product"),
 )
-class ProductViewSet(RetailerScopedReadOnlyViewSet):
+class ProductViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     queryset_model = Product
     serializer_class = ProductSerializer
     filterset_class = ProductFilter

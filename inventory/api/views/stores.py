@@ -2,12 +2,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from inventory.models import Store
 
+from ..export.views import ExportMixin, export_schema
 from ..filters import StoreFilter
 from ..serializers import StoreSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
 
 @extend_schema_view(
+    export=export_schema("stores"),
     list=extend_schema(
         summary="List stores",
         description="Your retailer's stores. Filter by `code`, `is_active`, `updated_since`.",
@@ -25,7 +27,7 @@ from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
     ),
     retrieve=extend_schema(summary="One store"),
 )
-class StoreViewSet(RetailerScopedReadOnlyViewSet):
+class StoreViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     queryset_model = Store
     serializer_class = StoreSerializer
     filterset_class = StoreFilter

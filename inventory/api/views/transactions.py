@@ -2,12 +2,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from inventory.models import Transaction
 
+from ..export.views import ExportMixin, export_schema
 from ..filters import TransactionFilter
 from ..serializers import TransactionSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
 
 @extend_schema_view(
+    export=export_schema("sales transactions"),
     list=extend_schema(
         summary="List sales transactions",
         description="Sold lines, one row per order line. Filter by `store`, `product`, `sku`, `source`, "
@@ -30,7 +32,7 @@ from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
     ),
     retrieve=extend_schema(summary="One sales transaction line"),
 )
-class TransactionViewSet(RetailerScopedReadOnlyViewSet):
+class TransactionViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     queryset_model = Transaction
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
