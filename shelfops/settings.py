@@ -351,8 +351,12 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # /healthz and /readyz are answered before host validation and the HTTPS redirect, so a container health check
 # on http://127.0.0.1 works with a strict ALLOWED_HOSTS.
 MIDDLEWARE = ["shelfops.health.HealthCheckMiddleware", *MIDDLEWARE]
+import importlib.util  # noqa: E402
+
 from shelfops import production as _production  # noqa: E402  (its guard reads the finished settings below)
 
+if importlib.util.find_spec("sandbox") is None:  # an install without the [sandbox] extra's code
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "sandbox"]
 if SHELFOPS_ENV == "production":
     # No local fallbacks: each must come from the environment (the guard below names what is missing).
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
