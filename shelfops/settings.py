@@ -351,6 +351,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # /healthz and /readyz are answered before host validation and the HTTPS redirect, so a container health check
 # on http://127.0.0.1 works with a strict ALLOWED_HOSTS.
 MIDDLEWARE = ["shelfops.health.HealthCheckMiddleware", *MIDDLEWARE]
+# Beat writes each task's last run to the database as soon as it sends it (a handful of writes a minute), so the
+# beat health check (`manage.py beat_health`) and beat's admin see real times, not ones up to 3 minutes old.
+CELERY_BEAT_SYNC_EVERY = env.int("CELERY_BEAT_SYNC_EVERY", default=1)
 import importlib.util  # noqa: E402
 
 from shelfops import production as _production  # noqa: E402  (its guard reads the finished settings below)
