@@ -139,3 +139,18 @@ def test_the_sandbox_is_neither_installed_nor_importable_as_an_app_in_production
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "False"]
+
+
+@pytest.mark.django_db
+def test_a_provider_without_credentials_is_not_offered(settings, client, merchant_user):
+    from integrations.providers import all_providers
+
+    left_out, *offered = [p for p in all_providers() if p.oauth() is not None]
+    for credential in left_out.credentials():
+        setattr(settings, credential, "")
+    client.force_login(merchant_user)
+    page = client.get("/portal/").content.decode()
+    assert f"/integrations/{left_out.key}/connect/" not in page
+    for provider in offered:
+        assert f"/integrations/{provider.key}/connect/" in page
+    assert client.get(f"/integrations/{left_out.key}/connect/").status_code == 404
