@@ -1,3 +1,6 @@
+# The production image: the portal without the provider sandbox or test tools (no [sandbox]/[test] extras, the
+# sandbox/ package is left out by .dockerignore). It starts in production mode, which refuses to run until the
+# environment (.env / docker-compose) gives every required setting; nothing secret is baked in.
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -5,12 +8,14 @@ COPY pyproject.toml ./
 COPY shelfops ./shelfops
 COPY inventory ./inventory
 COPY integrations ./integrations
-COPY sandbox ./sandbox
 RUN pip install .
-COPY . .
-RUN SECRET_KEY=build FERNET_KEYS=ZmFrZS1rZXktZm9yLWNvbGxlY3RzdGF0aWMtb25seS0wMDA= VAR_DIR=/tmp/var \
-    python manage.py collectstatic --noinput
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+# Static files are collected in local mode into a throw-away var/ (its generated keys are deleted with it).
+RUN VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput && rm -rf /tmp/build-var
 RUN useradd --create-home shelfops && mkdir -p /app/var && chown shelfops /app/var
 USER shelfops
+ENV SHELFOPS_ENV=production
 EXPOSE 8000
 CMD ["gunicorn", "shelfops.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

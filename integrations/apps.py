@@ -7,6 +7,9 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from shelfops import checks  # noqa: F401  (registers the configuration system checks)
+        from shelfops import checks  # registers the configuration system checks
+
+        # Production fails closed in every process, not only in commands that run the system checks.
+        checks.enforce_production()
 
         from . import crypto  # noqa: F401  (connects the FERNET_KEYS setting_changed receiver)

@@ -23,7 +23,7 @@ def _describe(connection: Connection) -> Connection:
 
 
 def _connectable():
-    return [p for p in all_providers() if p.oauth() is not None]
+    return [p for p in all_providers() if p.oauth() is not None and p.is_configured()]
 
 
 @login_required

@@ -1,35 +1,83 @@
-"""System checks for misconfiguration that would otherwise surface as a failed connect or a silent sandbox."""
+"""System checks for misconfiguration that would otherwise surface as a failed connect, a silent sandbox or, in
+production, a deploy that runs unsafely. Providers are read from the registry: nothing here names one."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-PROVIDER_CREDENTIALS = {
-    "SQUARE": ("SQUARE_CLIENT_ID", "SQUARE_CLIENT_SECRET", "SQUARE_WEBHOOK_SIGNATURE_KEY"),
-    "SHOPIFY": ("SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET"),
-    "NETSUITE": ("NETSUITE_CLIENT_ID", "NETSUITE_CLIENT_SECRET"),
-}
+from . import production
+from .production import Problem
+
+
+def _providers():
+    from integrations.providers import all_providers
+
+    return all_providers()
+
+
+def provider_problems() -> list[Problem]:
+    """Production refuses a provider pointed at the local sandbox or holding the sandbox's built-in
+    credentials (they are public, in this repository). A provider with no credentials is not offered."""
+    problems = []
+    for provider in _providers():
+        environment_setting = provider.setting_name("ENVIRONMENT")
+        environment = getattr(settings, environment_setting, "local")
+        if environment == "local":
+            problems.append(Problem(
+                environment_setting,
+                "is 'local' (the ShelfOps sandbox): set it to 'production' with the provider app's credentials, "
+                "or to 'production' with no credentials to leave the provider out."))
+            continue
+        builtin = [name for name, value in provider.credentials().items()
+                   if value and value in provider.sandbox_credentials]
+        if builtin:
+            problems.append(Problem(
+                ", ".join(builtin), "holds the sandbox's built-in credential; set the provider app's own."))
+    return problems
+
+
+def enforce_production() -> None:
+    """Called when the apps are ready, in every process (web, workers, beat, every manage.py command): the
+    settings guard has already covered the core settings; this adds the provider rules."""
+    if not production.is_production(settings):
+        return
+    problems = production.configuration_problems(lambda name, default: getattr(settings, name, default))
+    problems += provider_problems()
+    if problems:
+        raise production.refusal(problems)
+
+
+@register(Tags.security, deploy=False)
+def check_production_configuration(app_configs, **kwargs):
+    if not production.is_production(settings):
+        return []
+    problems = production.configuration_problems(lambda name, default: getattr(settings, name, default))
+    problems += provider_problems()
+    return [Error(f"{p.setting}: {p.message}", hint="SHELFOPS_ENV=production refuses to start without it.",
+                  id="shelfops.E010") for p in problems]
 
 
 @register(Tags.security, deploy=False)
 def check_provider_configuration(app_configs, **kwargs):
     problems = []
     public = settings.BASE_URL.startswith("https://")
-    for provider, names in PROVIDER_CREDENTIALS.items():
-        environment = getattr(settings, f"{provider}_ENVIRONMENT", "local")
-        if environment == "local" and public:
+    for provider in _providers():
+        environment_setting = provider.setting_name("ENVIRONMENT")
+        environment = getattr(settings, environment_setting, "local")
+        if environment == "local" and public and not production.is_production(settings):
             problems.append(Warning(
-                f"{provider}_ENVIRONMENT is 'local' (the ShelfOps sandbox) but BASE_URL is public.",
-                hint=f"Set {provider}_ENVIRONMENT=production and the real credentials.",
+                f"{environment_setting} is 'local' (the ShelfOps sandbox) but BASE_URL is public.",
+                hint=f"Set {environment_setting}=production and the real credentials.",
                 id="shelfops.W001",
             ))
-        if environment != "local":
-            missing = [name for name in names if not getattr(settings, name, "")]
-            if missing:
-                problems.append(Error(
-                    f"{provider} is in its {environment} environment but {', '.join(missing)} is not set.",
-                    hint="Set the provider app's credentials in the environment.",
-                    id="shelfops.E001",
-                ))
-    if not settings.FERNET_KEYS:
+        credentials = provider.credentials()
+        missing = [name for name, value in credentials.items() if not value]
+        # All missing = the provider is left out on purpose; some missing = a half-configured app.
+        if environment != "local" and missing and len(missing) < len(credentials):
+            problems.append(Error(
+                f"{provider.name} is in its {environment} environment but {', '.join(missing)} is not set.",
+                hint="Set the provider app's credentials in the environment (or none to leave it out).",
+                id="shelfops.E001",
+            ))
+    if not [key for key in settings.FERNET_KEYS if key]:
         problems.append(Error("FERNET_KEYS is empty: secrets cannot be encrypted.", id="shelfops.E002"))
     return problems

@@ -43,3 +43,20 @@ def readyz(request):
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz and /readyz first in the chain, before host validation (CommonMiddleware asks for the
+    Host), the HTTPS redirect and sessions: a probe on http://127.0.0.1:8000 inside a container must get the
+    real answer with a strict ALLOWED_HOSTS. Every other path goes on untouched."""
+
+    PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = self.PROBES.get(request.path_info)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

@@ -22,7 +22,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 def _persistent_secret(name: str, make) -> str:
     """A secret generated once into var/ and reused, so the embedded default needs no configuration
-    and never ships a key in the repository."""
+    and never ships a key in the repository. Never in production: a key made per container would differ
+    between web and workers (the guard at the end of this file refuses to start without the real one)."""
+    if env.str("SHELFOPS_ENV", default="local") == "production":
+        return ""
     path = VAR_DIR / name
     if not path.exists():
         path.write_text(make())
@@ -338,3 +341,42 @@ LOGGING = {
         "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- issue 17: production mode (fails closed), HTTPS behind the proxy, health probes, metrics token ---
+# "local" is the zero-configuration default of `make run` / `make test`; "production" refuses to start on any
+# missing or unsafe setting (shelfops/production.py here, shelfops/checks.py for the provider rules).
+SHELFOPS_ENV = env.str("SHELFOPS_ENV", default="local")
+# Bearer token for GET /metrics (built by the metrics work); required in production.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# /healthz and /readyz are answered before host validation and the HTTPS redirect, so a container health check
+# on http://127.0.0.1 works with a strict ALLOWED_HOSTS.
+MIDDLEWARE = ["shelfops.health.HealthCheckMiddleware", *MIDDLEWARE]
+# Beat writes each task's last run to the database as soon as it sends it (a handful of writes a minute), so the
+# beat health check (`manage.py beat_health`) and beat's admin see real times, not ones up to 3 minutes old.
+CELERY_BEAT_SYNC_EVERY = env.int("CELERY_BEAT_SYNC_EVERY", default=1)
+import importlib.util  # noqa: E402
+
+from shelfops import production as _production  # noqa: E402  (its guard reads the finished settings below)
+
+if importlib.util.find_spec("sandbox") is None:  # an install without the [sandbox] extra's code
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "sandbox"]
+if SHELFOPS_ENV == "production":
+    # No local fallbacks: each must come from the environment (the guard below names what is missing).
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    BASE_URL = env.str("BASE_URL", default="").rstrip("/")
+    FERNET_KEYS = [key for key in FERNET_KEYS if key]
+    # The provider sandbox is a dev/test extra: not installed in the image, never routed.
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "sandbox"]
+    # TLS ends at the reverse proxy, which sets X-Forwarded-Proto (and must overwrite any the client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Prometheus scrapes web:8000 over the private network; /metrics is still bearer-protected.
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # Login forms post with Origin = the public URL, whatever port the proxy listens on.
+    CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *_production.origins(BASE_URL)]
+_production.guard_settings(globals())

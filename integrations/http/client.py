@@ -31,6 +31,7 @@ from tenacity import Retrying, retry_if_exception
 from . import calllog, config
 from .auth import access_token_for
 from .breaker import CircuitBreaker
+from .cookies import refuse_cookies
 from .download import DownloadMixin
 from .errorparsing import parse_error
 from .errors import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
@@ -51,6 +52,7 @@ def pooled_session() -> requests.Session:
         session = _sessions.get(os.getpid())
         if session is None:
             session = requests.Session()
+            refuse_cookies(session)  # shared by every tenant: no cookie jar between calls
             size = int(config.setting("HTTP_POOL_MAXSIZE"))
             adapter = HTTPAdapter(pool_connections=16, pool_maxsize=size, max_retries=0)  # tenacity retries
             session.mount("https://", adapter)
@@ -134,6 +136,7 @@ class ProviderClient(PaginationMixin, DownloadMixin):
         self.store = store or get_store()
         self.clock, self.sleep = clock, sleep
         self.session = session or pooled_session()
+        refuse_cookies(self.session)  # an injected session too
         self.config = config.load()
         self.breaker = CircuitBreaker(self.store, account_key, clock=clock, config=self.config,
                                       provider=provider.key, label=account_key)

@@ -48,6 +48,9 @@ def error_page(request, flow, error: OAuthFlowError):
 @login_required
 def connect(request, provider_key: str):
     flow = _flow(provider_key)
+    if not flow.provider.is_configured():
+        # Credentials left out on purpose: the provider is not offered, and its connect URL does not exist.
+        raise Http404("This provider is not offered")
     try:
         retailer = retailer_for_user(request.user)
     except PermissionDenied:

@@ -39,6 +39,27 @@ class Provider(ABC):
     # The form field the connect page asks for before redirecting (Shopify "shop", NetSuite "account").
     connect_input: str | None = None
 
+    # Settings this provider reads: <PREFIX>_ENVIRONMENT and <PREFIX>_<credential> (empty prefix = key upper-cased).
+    settings_prefix: str = ""
+    credential_settings: tuple[str, ...] = ("CLIENT_ID", "CLIENT_SECRET")
+    # The credentials the local sandbox registers for this provider (the settings' "local" defaults): production
+    # mode refuses them, since anyone can read them in this repository.
+    sandbox_credentials: frozenset[str] = frozenset()
+
+    def setting_name(self, suffix: str) -> str:
+        return f"{self.settings_prefix or self.key.upper()}_{suffix}"
+
+    def credentials(self) -> dict[str, str]:
+        """Setting name -> configured value (read at call time, so tests can override settings)."""
+        from django.conf import settings
+
+        return {name: getattr(settings, name, "") or ""
+                for name in (self.setting_name(s) for s in self.credential_settings)}
+
+    def is_configured(self) -> bool:
+        """A provider without credentials is simply not offered (no connect button, no connect URL)."""
+        return all(self.credentials().values())
+
     @abstractmethod
     def api_base_url(self, connection) -> str:
         """Base URL of the provider's API for this connection (settings decide: real host or local sandbox)."""

@@ -13,6 +13,7 @@ def account_host(account_id: str) -> str:
 @register
 class NetSuiteProvider(Provider):
     key = "netsuite"
+    sandbox_credentials = frozenset({"shelfops-local-netsuite-client", "shelfops-local-netsuite-secret"})
     name = "NetSuite"
     kind = "erp"
     connect_input = "account"

@@ -11,6 +11,7 @@ def shop_base_url(shop: str) -> str:
 @register
 class ShopifyProvider(Provider):
     key = "shopify"
+    sandbox_credentials = frozenset({"shelfops-local-shopify-app", "shpss_shelfops_local_secret"})
     name = "Shopify"
     kind = "pos"
     connect_input = "shop"

@@ -7,6 +7,10 @@ from ..registry import register
 @register
 class SquareProvider(Provider):
     key = "square"
+    credential_settings = ("CLIENT_ID", "CLIENT_SECRET", "WEBHOOK_SIGNATURE_KEY")
+    sandbox_credentials = frozenset(
+        {"sq0idp-shelfops-local", "sq0csp-shelfops-local-secret", "shelfops-local-square-signature-key"}
+    )
     name = "Square"
     kind = "pos"
     # Square publishes no numeric limits: react to 429 RATE_LIMITED and slow the whole account down.
