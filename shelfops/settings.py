@@ -338,3 +338,40 @@ LOGGING = {
         "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- issue 16: surviving faults (queues, broker loss, dependency outages) ---
+# Three queues, routed by task-name prefix, each with its own worker (scripts/run.sh, docker-compose.yml), so a
+# burst of long syncs never holds the slots webhook processing needs. Unrouted tasks (beat's maintenance set,
+# ping) land on "maintenance", which is also the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+SHELFOPS_QUEUES = ("webhooks", "syncs", "maintenance")
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in SHELFOPS_QUEUES}
+CELERY_TASK_ROUTES = {
+    "integrations.webhooks.*": {"queue": "webhooks"},
+    "integrations.sync.*": {"queue": "syncs"},
+    "*": {"queue": "maintenance"},
+}
+# Reconnect forever instead of giving up after 100 tries: an outage longer than the retry budget otherwise ends
+# the worker process.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# On broker loss, cancel tasks whose late ack can no longer reach the broker: they are redelivered after the
+# reconnect instead of finishing into a dead channel (Celery 6's default). Every task is idempotent (inbox rows,
+# run fencing), so running one again is safe.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Redis redelivers a message unacknowledged this long; longer than the longest sync page (an hour's default would
+# leave a lost message waiting an hour, shorter would run a slow sync twice). The database sweeps stay the
+# durable record either way.
+_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=1800),
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "retry_on_timeout": True,
+    "health_check_interval": 15,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS_TRANSPORT_OPTIONS
+# How long the API tells a client to wait when a dependency (database, Redis) is down: JSON 503 + Retry-After.
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=30)
+# Webhook bodies nested deeper than this are refused with 400 (a provider's envelope is a handful of levels;
+# the parser's recursion limit is ~1000 and must never be the one to say no).
+WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
