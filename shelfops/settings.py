@@ -370,6 +370,12 @@ _REDIS_TRANSPORT_OPTIONS = {
 }
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS_TRANSPORT_OPTIONS
+# Every request that fails on a database or Redis outage answers 503 + Retry-After (JSON under /api/ and
+# /webhooks/), never Django's HTML 500 page (shelfops/outage.py). Redis calls fail fast instead of holding a
+# web worker.
+MIDDLEWARE = [*MIDDLEWARE, "shelfops.outage.DependencyOutageMiddleware"]
+if REDIS_URL:
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 # How long the API tells a client to wait when a dependency (database, Redis) is down: JSON 503 + Retry-After.
 API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=30)
 # Webhook bodies nested deeper than this are refused with 400 (a provider's envelope is a handful of levels;
