@@ -354,10 +354,11 @@ CELERY_TASK_ROUTES = {
 # Reconnect forever instead of giving up after 100 tries: an outage longer than the retry budget otherwise ends
 # the worker process.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-# On broker loss, cancel tasks whose late ack can no longer reach the broker: they are redelivered after the
-# reconnect instead of finishing into a dead channel (Celery 6's default). Every task is idempotent (inbox rows,
-# run fencing), so running one again is safe.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# On broker loss let running tasks finish rather than cancel them (Celery 6's default is to cancel): a sync
+# run does not need the broker to keep paging, and cancelling it would leave the run to the stale-heartbeat
+# recovery. Its late ack is lost with the channel, so the message comes back after the visibility timeout and
+# finds the run finished (claiming is atomic); webhook processing is idempotent the same way.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Redis redelivers a message unacknowledged this long; longer than the longest sync page (an hour's default would
 # leave a lost message waiting an hour, shorter would run a slow sync twice). The database sweeps stay the
 # durable record either way.
