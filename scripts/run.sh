@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole portal on the embedded default (SQLite + file-system broker under var/): web on :8000,
-# a Celery worker, beat, and the provider sandbox on :8100. Ctrl-C stops all of them.
+# one Celery worker per queue, beat, and the provider sandbox on :8100, each restarted when it exits.
+# Ctrl-C stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -19,11 +20,19 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-$PY manage.py runserver 127.0.0.1:8000 --noreload > var/log/web.log 2>&1 & pids+=($!)
-.venv/bin/celery -A shelfops worker -P threads -c 4 -l info > var/log/worker.log 2>&1 & pids+=($!)
-.venv/bin/celery -A shelfops beat -l info -s var/celerybeat-schedule > var/log/beat.log 2>&1 & pids+=($!)
+source scripts/supervise.sh
+
+: > var/log/web.log; : > var/log/beat.log; : > var/log/sandbox.log
+supervise web var/log/web.log $PY manage.py runserver 127.0.0.1:8000 --noreload
+# One worker per queue (settings.SHELFOPS_QUEUES), so a burst of long syncs never holds webhook processing's slots.
+for queue in webhooks syncs maintenance; do
+  : > "var/log/worker-$queue.log"
+  supervise "worker-$queue" "var/log/worker-$queue.log" \
+    .venv/bin/celery -A shelfops worker -Q "$queue" -n "$queue@%h" -c 2 -l info
+done
+supervise beat var/log/beat.log .venv/bin/celery -A shelfops beat -l info -s var/celerybeat-schedule
 if $PY manage.py help runsandbox > /dev/null 2>&1; then
-  $PY manage.py runsandbox --port 8100 > var/log/sandbox.log 2>&1 & pids+=($!)
+  supervise sandbox var/log/sandbox.log $PY manage.py runsandbox --port 8100
 fi
 
 for _ in $(seq 1 60); do
@@ -33,7 +42,7 @@ done
 echo
 echo "ShelfOps portal:   http://127.0.0.1:8000/portal/   (admin: http://127.0.0.1:8000/admin/)"
 echo "Provider sandbox:  http://127.0.0.1:8100/"
-echo "Logs:              var/log/{web,worker,beat,sandbox}.log"
+echo "Logs:              var/log/{web,worker-webhooks,worker-syncs,worker-maintenance,beat,sandbox}.log"
 $PY manage.py seed_demo
-echo "Press Ctrl-C to stop."
-wait -n "${pids[@]}" || true
+echo "Press Ctrl-C to stop. A process that exits is restarted (see the messages here and in its log)."
+wait

@@ -342,6 +342,50 @@ LOGGING = {
     },
 }
 
+# --- issue 16: surviving faults (queues, broker loss, dependency outages) ---
+# Three queues, routed by task-name prefix, each with its own worker (scripts/run.sh, docker-compose.yml), so a
+# burst of long syncs never holds the slots webhook processing needs. Unrouted tasks (beat's maintenance set,
+# ping) land on "maintenance", which is also the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+SHELFOPS_QUEUES = ("webhooks", "syncs", "maintenance")
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in SHELFOPS_QUEUES}
+CELERY_TASK_ROUTES = {
+    "integrations.webhooks.*": {"queue": "webhooks"},
+    "integrations.sync.*": {"queue": "syncs"},
+    "*": {"queue": "maintenance"},
+}
+# Reconnect forever instead of giving up after 100 tries: an outage longer than the retry budget otherwise ends
+# the worker process.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# On broker loss let running tasks finish rather than cancel them (Celery 6's default is to cancel): a sync
+# run does not need the broker to keep paging, and cancelling it would leave the run to the stale-heartbeat
+# recovery. Its late ack is lost with the channel, so the message comes back after the visibility timeout and
+# finds the run finished (claiming is atomic); webhook processing is idempotent the same way.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Redis redelivers a message unacknowledged this long; longer than the longest sync page (an hour's default would
+# leave a lost message waiting an hour, shorter would run a slow sync twice). The database sweeps stay the
+# durable record either way.
+_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=1800),
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "retry_on_timeout": True,
+    "health_check_interval": 15,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS_TRANSPORT_OPTIONS
+# Every request that fails on a database or Redis outage answers 503 + Retry-After (JSON under /api/ and
+# /webhooks/), never Django's HTML 500 page (shelfops/outage.py). Redis calls fail fast instead of holding a
+# web worker.
+MIDDLEWARE = [*MIDDLEWARE, "shelfops.outage.DependencyOutageMiddleware"]
+if REDIS_URL:
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+# How long the API tells a client to wait when a dependency (database, Redis) is down: JSON 503 + Retry-After.
+API_UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("API_UNAVAILABLE_RETRY_AFTER_SECONDS", default=30)
+# Webhook bodies nested deeper than this are refused with 400 (a provider's envelope is a handful of levels;
+# the parser's recursion limit is ~1000 and must never be the one to say no).
+WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
+
 # --- issue 17: production mode (fails closed), HTTPS behind the proxy, health probes, metrics token ---
 # "local" is the zero-configuration default of `make run` / `make test`; "production" refuses to start on any
 # missing or unsafe setting (shelfops/production.py here, shelfops/checks.py for the provider rules).
@@ -380,3 +424,4 @@ if SHELFOPS_ENV == "production":
     # Login forms post with Origin = the public URL, whatever port the proxy listens on.
     CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *_production.origins(BASE_URL)]
 _production.guard_settings(globals())
+

@@ -44,7 +44,10 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval:
 
 
 class CeleryWorker:
-    def __init__(self, extra_env: dict[str, str] | None = None, concurrency: int = 4, queues: str = "celery"):
+    # Every queue by default (settings.SHELFOPS_QUEUES): one test worker stands in for the three of production.
+    def __init__(
+        self, extra_env: dict[str, str] | None = None, concurrency: int = 4, queues: str = "webhooks,syncs,maintenance"
+    ):
         self.extra_env = extra_env or {}
         self.concurrency = concurrency
         self.queues = queues

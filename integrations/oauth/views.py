@@ -44,6 +44,21 @@ def error_page(request, flow, error: OAuthFlowError):
     return render(request, "oauth/error.html", context, status=error.status)
 
 
+# Query values longer than this are no provider's (states, codes and shop domains are well under it).
+_MAX_QUERY_VALUE = 4096
+
+
+def refuse_unreadable_query(query) -> None:
+    """A NUL (which PostgreSQL cannot compare or store) or an absurdly long value in the query string is refused
+    with a readable page before anything looks it up; the value itself is never echoed or logged."""
+    for key, values in query.lists():
+        for value in [key, *values]:
+            if "\x00" in value or len(value) > _MAX_QUERY_VALUE:
+                raise OAuthFlowError(
+                    "query_unreadable", f"The link's parameter {key[:40].replace(chr(0), '')!r} is not valid, so "
+                    "nothing was connected.")
+
+
 @require_GET
 @login_required
 def connect(request, provider_key: str):
@@ -51,6 +66,10 @@ def connect(request, provider_key: str):
     if not flow.provider.is_configured():
         # Credentials left out on purpose: the provider is not offered, and its connect URL does not exist.
         raise Http404("This provider is not offered")
+    try:
+        refuse_unreadable_query(request.GET)
+    except OAuthFlowError as error:
+        return error_page(request, flow, error)
     try:
         retailer = retailer_for_user(request.user)
     except PermissionDenied:
@@ -78,6 +97,7 @@ def callback(request, provider_key: str):
             "not_logged_in", "Your ShelfOps login ended before the connection finished, so nothing was connected.",
             advice="Log in again, then click Connect to start over."))
     try:
+        refuse_unreadable_query(request.GET)
         session = claim_session(request, provider_key=flow.provider.key, state=request.GET.get("state"))
     except OAuthFlowError as error:
         return _refuse(request, flow, None, error)

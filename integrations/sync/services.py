@@ -53,30 +53,21 @@ def enqueue(run_id: int, *, countdown: float | None = None, task_id: str | None 
 
 
 def enqueue_many(items: list[tuple[int, str, float]], *, queue: str | None = None) -> int:
-    """Send many runs' messages ((run id, task id, countdown) each) in transport batches: on Redis one pipelined
-    round trip per batch instead of one per message (kombu ``Producer.batch``; other transports publish one by
-    one). If a batch fails, its runs' task ids are cleared so recovery re-sends them (claiming is atomic, so a
-    message that did get through is harmless). Returns how many were sent."""
+    """Send many runs' messages ((run id, task id, countdown) each) through the public ``apply_async`` over one
+    shared producer, so task routing (``CELERY_TASK_ROUTES``: sync runs go to the ``syncs`` queue) applies exactly
+    as for any other send; on Redis the producer's batch pipelines each transport batch into one round trip.
+    ``queue`` overrides the route (benchmarks use their own queue). If a batch fails, its runs' task ids are
+    cleared so recovery re-sends them (claiming is atomic, so a message that did get through is harmless).
+    Returns how many were sent."""
     from shelfops.celery import app
 
     from .tasks import run_sync
 
-    name, amqp = run_sync.name, app.amqp
-    target = amqp.queues[queue] if queue else amqp.default_queue
-    now, tz = app.now(), app.timezone
+    options = {"queue": queue} if queue else {}
     try:
         with app.producer_or_acquire() as producer, producer.batch(max_size=1000):
-            # Declared once for the whole send, not per message (kombu re-binds the queue on every declare check:
-            # a third of the per-message cost).
-            producer.maybe_declare(target)
             for run_id, task_id, countdown in items:
-                # What apply_async does, minus its per-call option resolution, with the reprs and the clock taken
-                # once (saferepr and settings lookups were most of the rest when thousands are sent per pass).
-                message = amqp.create_task_message(
-                    task_id, name, (run_id,), {}, countdown=countdown, now=now, timezone=tz,
-                    argsrepr=f"({run_id},)", kwargsrepr="{}",
-                )
-                amqp.send_task_message(producer, name, message, queue=target.name, declare=[])
+                run_sync.apply_async((run_id,), task_id=task_id, countdown=countdown, producer=producer, **options)
     except Exception as exc:  # noqa: BLE001 - broker down: the queued rows are the durable record, resent later
         log.warning("could not enqueue %d sync runs (%s); recovery will resend them", len(items), type(exc).__name__)
         SyncRun.objects.filter(pk__in=[i[0] for i in items], status=SyncRun.Status.QUEUED).update(task_id="")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integrations.models import Connection, WebhookEvent, WebhookRejection
 
-from .base import WebhookReceiver
+from .base import Envelope, WebhookReceiver
 from .dispatch import wake_dispatcher
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,73 @@ def resolve_connection_id(provider: str, account_id: str) -> int | None:
     return connection_id
 
 
+class RefusedDelivery(Exception):
+    """A verified delivery that can never be stored or processed as it stands (hostile or broken in a way the
+    database would choke on). Answered 400 with ``reason`` and counted in WebhookRejection; nothing is stored, so
+    it is never retried as if the failure were transient."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
 def parse_json(raw_body: bytes):
-    """The parsed body and an error text (empty when it parsed)."""
+    """The parsed body and an error text (empty when it parsed). Raises ``RefusedDelivery`` for a body nested
+    deeper than the parser (or WEBHOOK_MAX_JSON_DEPTH) allows."""
     try:
-        return json.loads(raw_body), ""
+        payload = json.loads(raw_body)
+    except RecursionError:
+        raise RefusedDelivery("json_too_deep", "JSON nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         return None, f"malformed JSON: {exc}"
+    screen_payload(payload)
+    return payload, ""
+
+
+def _unstorable_text(text: str) -> str:
+    """Why PostgreSQL could not store ``text`` (a NUL, a lone surrogate), or empty when it can."""
+    if "\x00" in text:
+        return "NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "lone surrogate (invalid Unicode)"
+    return ""
+
+
+def screen_payload(payload) -> None:
+    """Refuse a payload nested deeper than WEBHOOK_MAX_JSON_DEPTH or holding a string (key or value) the database
+    cannot store. Iterative, so hostile nesting never reaches Python's recursion limit."""
+    max_depth = settings.WEBHOOK_MAX_JSON_DEPTH
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            problem = _unstorable_text(value)
+            if problem:
+                raise RefusedDelivery("unstorable_text", f"payload holds a {problem}")
+        elif isinstance(value, dict | list):
+            if depth > max_depth:
+                raise RefusedDelivery("json_too_deep", f"JSON nested deeper than {max_depth} levels")
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            for key, item in items:
+                if key is not None and _unstorable_text(key):
+                    raise RefusedDelivery("unstorable_text", f"payload key holds a {_unstorable_text(key)}")
+                stack.append((item, depth + 1))
+
+
+def screen_envelope(envelope: Envelope, headers: dict[str, str]) -> None:
+    """The envelope's fields and the headers to be stored must be text the database can store."""
+    for name, value in (("event id", envelope.event_id), ("topic", envelope.topic), ("account", envelope.account_id)):
+        if not isinstance(value, str):
+            raise RefusedDelivery("bad_envelope", f"{name} is not a string")
+        problem = _unstorable_text(value)
+        if problem:
+            raise RefusedDelivery("unstorable_text", f"{name} holds a {problem}")
+    for name, value in headers.items():
+        problem = _unstorable_text(name) or _unstorable_text(value)
+        if problem:
+            raise RefusedDelivery("unstorable_text", f"header {name[:40]!r} holds a {problem}")
 
 
 @dataclass(frozen=True)
@@ -97,17 +158,20 @@ def _insert_once(event: WebhookEvent) -> bool:
 
 
 def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> StoredDelivery:
-    """Store a verified delivery. A repeat of a stored event id changes nothing."""
+    """Store a verified delivery. A repeat of a stored event id changes nothing. Raises ``RefusedDelivery`` for
+    a delivery that can never be stored (see ``screen_payload`` / ``screen_envelope``)."""
     payload, parse_error = parse_json(raw_body)
     envelope = receiver.envelope(raw_body, payload, headers)
     parse_error = parse_error or envelope.parse_error
     provider = receiver.provider_key
+    storable_headers = receiver.storable_headers(headers)
+    screen_envelope(envelope, storable_headers)
     fields = {
         "provider": provider,
         "external_account_id": envelope.account_id[:255],
         "event_id": envelope.event_id[:255],
         "topic": envelope.topic[:128],
-        "headers": receiver.storable_headers(headers),
+        "headers": storable_headers,
         "body": raw_body,
     }
     for attempt in range(2):
@@ -145,6 +209,11 @@ def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> Store
     raise AssertionError("unreachable")
 
 
+def _printable(text: str) -> str:
+    """Text safe to keep in a JSON column: NULs and lone surrogates escaped (samples of hostile deliveries)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def record_rejection(provider: str, reason: str, *, headers: dict[str, str], raw_body: bytes, remote_addr: str):
     """Count a refused delivery and keep the first few of the day as samples (never the signature itself)."""
     today = timezone.localdate()
@@ -166,9 +235,9 @@ def record_rejection(provider: str, reason: str, *, headers: dict[str, str], raw
             {
                 "at": timezone.now().isoformat(),
                 "remote_addr": remote_addr,
-                "headers": {k: v[:200] for k, v in headers.items()},
+                "headers": {_printable(k): _printable(v[:200]) for k, v in headers.items()},
                 "body_bytes": len(raw_body),
-                "body_prefix": raw_body[:256].decode("utf-8", "replace"),
+                "body_prefix": _printable(raw_body[:256].decode("utf-8", "replace")),
             }
         )
         row.save(update_fields=["samples"])

@@ -2,7 +2,9 @@
 
 Answers: 200 stored (or duplicate, unmatched, ignored, or failed on malformed JSON: the provider would retry a
 broken body for days otherwise); 401 missing or invalid signature (counted, nothing stored); 413 body over
-WEBHOOK_MAX_BODY_BYTES; 400 unreadable Content-Length; 503 when the event could not be stored (the provider retries).
+WEBHOOK_MAX_BODY_BYTES; 400 unreadable Content-Length, or a verified body that can never be stored (JSON nested
+deeper than WEBHOOK_MAX_JSON_DEPTH, NUL characters, lone surrogates: counted as rejections, nothing stored);
+503 when the event could not be stored (the provider retries).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .base import receiver_for
-from .inbox import record_rejection, store_delivery
+from .inbox import RefusedDelivery, record_rejection, store_delivery
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ def receive_webhook(request, provider_key: str):
 
     try:
         stored = store_delivery(receiver, raw_body, request.headers)
+    except RefusedDelivery as refused:
+        # Hostile or unstorable (too deeply nested, NUL, lone surrogate): a permanent 400, counted, never stored,
+        # so the provider is told it is not worth retrying and no worker retries it as if it were transient.
+        return _refuse(receiver, request, 400, refused.reason, refused.detail, raw_body)
     except DatabaseError as exc:
         log.error("could not store a %s webhook: %s", provider_key, type(exc).__name__)
         return JsonResponse({"error": "unavailable", "detail": "could not store the event, retry later"}, status=503)

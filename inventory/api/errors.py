@@ -13,6 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
+from shelfops.outage import dependency_down, retry_after_seconds, unavailable_payload
+from shelfops.outage import log as outage_log
+
 
 def _flatten(detail, field=None):
     """DRF error details are nested dicts/lists of ErrorDetail; flatten them to field/code/message rows."""
@@ -36,6 +39,16 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    dependency = dependency_down(exc)
+    if dependency is not None:
+        # Database or Redis down: a retryable 503 in the API's error shape, never an HTML 500.
+        outage_log.warning("API %s: %s unavailable, answered 503", context["request"].path, dependency)
+        exc = exceptions.APIException()
+        exc.status_code = 503
+        response = exception_handler(exc, context)
+        response.data = unavailable_payload(dependency)
+        response["Retry-After"] = str(retry_after_seconds())
+        return response
     response = exception_handler(exc, context)
     if response is None:
         return None  # not an API exception: a real bug, left to Django's 500 handling and logging

@@ -5,8 +5,13 @@ last, weighted by how much of it still overlaps) read and counted in one pipelin
 ``SimpleRateThrottle`` keeps the timestamp of every request of the window in one cache entry that it reads and
 writes back whole on each request: at the default 6,000/min that is a list of thousands of floats pickled both
 ways per request, which cost more than the rest of a 100-row page. Without Redis (the embedded default) DRF's
-throttle over the file cache is kept."""
+throttle over the file cache is kept.
 
+When the cache is unreachable the throttle fails open (the request is served, a warning logged): it is a fair-use
+limit on already authenticated tokens, not a security control, and the data it guards lives in PostgreSQL, so a
+Redis outage should not take the read API down with it (README "When a dependency is down")."""
+
+import logging
 import math
 import time
 
@@ -14,7 +19,10 @@ from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from shelfops.outage import dependency_down
 from shelfops.redis_client import get_redis
+
+log = logging.getLogger(__name__)
 
 
 class SlidingWindowRateThrottle(SimpleRateThrottle):
@@ -58,6 +66,15 @@ class ApiTokenRateThrottle(SlidingWindowRateThrottle):
     def get_rate(self):
         # Read at request time (DRF binds the rates at import), so a settings change takes effect at once.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - narrowed below: only an outage of the cache fails open
+            if dependency_down(exc) != "redis" and not isinstance(exc, OSError):
+                raise
+            log.warning("API throttle cache unavailable (%s); serving the request unthrottled", type(exc).__name__)
+            return True
 
     def get_cache_key(self, request, view):
         token = getattr(request, "auth", None)

@@ -1,0 +1,57 @@
+"""`make run` restarts a process that dies (scripts/supervise.sh) and says so, instead of stopping everything."""
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.processes import ROOT, wait_until
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def supervised(tmp_path):
+    """Start ``supervise`` (as run.sh does) over a command; stop the supervisor (and so its child) afterwards."""
+    started = []
+
+    def start(command: str) -> subprocess.Popen:
+        script = (
+            "set -euo pipefail; pids=(); source scripts/supervise.sh; "
+            f"supervise probe {tmp_path}/probe.log sh -c {command!r}; "
+            "trap 'kill -TERM ${pids[@]}; wait' TERM; wait"
+        )
+        proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_process_killed_with_sigkill_is_started_again_and_logged(supervised, tmp_path):
+    pidfile = tmp_path / "pid"
+    supervised(f"echo $$ > {pidfile}; exec sleep 60")
+    first = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the first start"))
+    os.kill(first, signal.SIGKILL)
+    second = int(wait_until(
+        lambda: pidfile.read_text().strip() not in ("", str(first)) and pidfile.read_text().strip(),
+        timeout=15, what="a restart after SIGKILL",
+    ))
+    assert second != first
+    log = (tmp_path / "probe.log").read_text()
+    assert "probe exited with status 137; restarting in 1s" in log
+
+
+def test_a_process_that_keeps_exiting_is_restarted_with_backoff(supervised, tmp_path):
+    runs = tmp_path / "runs"
+    proc = supervised(f"echo run >> {runs}; exit 3")
+    wait_until(lambda: runs.exists() and len(runs.read_text().split()) >= 3, timeout=20, what="three starts")
+    log = Path(tmp_path / "probe.log").read_text()
+    assert "probe exited with status 3; restarting in 1s" in log
+    assert "probe exited with status 3; restarting in 2s" in log  # backing off, not spinning
+    assert proc.poll() is None  # the supervisor itself keeps running
