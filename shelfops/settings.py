@@ -338,3 +338,8 @@ LOGGING = {
         "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- issue 18: webhook batch processing ---
+# Events per processing task (integrations/webhooks/batch.py): one provider fetch and one bulk ingest per connection
+# and batch hook in it. 100 matches Square's BatchRetrieveOrders limit, so a group of order events is one call.
+WEBHOOK_PROCESS_BATCH = env.int("WEBHOOK_PROCESS_BATCH", default=100)

@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.db import connection as db_connection
+from django.test import override_settings
 
 from integrations.models import WebhookEvent
 from integrations.webhooks import dispatch
@@ -53,12 +54,15 @@ def test_a_burst_of_deliveries_sends_one_wake_up_and_stores_every_event_received
     assert {e.status for e in events} == {Status.RECEIVED}
 
 
-def test_the_dispatcher_sends_one_processing_task_per_event_and_marks_them_queued(shopify_connection):
+@override_settings(WEBHOOK_PROCESS_BATCH=2)
+def test_the_dispatcher_sends_the_events_in_processing_batches_and_marks_them_queued(shopify_connection):
     events = [deliver("shopify", order_delivery(n)) for n in range(7)]
     app.control.purge()  # drop the wake-up; run the dispatcher here instead of in a worker
 
-    assert dispatch.dispatch_received(batch=3) == 7  # three claims: 3 + 3 + 1
-    assert queued_messages() == [("integrations.webhooks.process_event", [e.pk]) for e in events]
+    assert dispatch.dispatch_received(batch=3) == 7  # three claims: 3 + 3 + 1, each sent two ids a task at most
+    pks = [e.pk for e in events]
+    assert queued_messages() == [("integrations.webhooks.process_batch", [chunk])
+                                 for chunk in (pks[0:2], pks[2:3], pks[3:5], pks[5:6], pks[6:7])]
     rows = WebhookEvent.objects.filter(pk__in=[e.pk for e in events])
     assert {(r.status, r.enqueued_at is not None) for r in rows} == {(Status.QUEUED, True)}
     assert dispatch.dispatch_received() == 0  # nothing is sent twice

@@ -164,6 +164,90 @@ def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
     return HandlerResult("processed", describe_counts(ingest_stock(ctx.source, [inventory_level(ctx.payload)])))
 
 
+def on_orders_batch(contexts: list[WebhookContext]) -> list:
+    """Order events of one shop in one ingest call. An order seen twice in the batch is ingested once, in its
+    newest version (latest ``updated_at``, the later delivery on a tie): with ``replace_orders`` an older version's
+    lines must not be mixed into the newer one, and one by one the newer would have won anyway."""
+    from inventory.ingest import ingest_sales
+
+    outcomes: list = [None] * len(contexts)
+    newest: dict[str, tuple[int, list]] = {}  # order id -> (index of the event carrying it, its lines)
+    for i, ctx in enumerate(contexts):
+        try:
+            lines = order_sale_lines(ctx.payload)
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if not lines:
+            outcomes[i] = HandlerResult("ignored", "order has no line items")
+            continue
+        order_id = lines[0].order_external_id
+        kept = newest.get(order_id)
+        if kept is None or _version(lines) >= _version(kept[1]):
+            newest[order_id] = (i, lines)
+        outcomes[i] = order_id  # settled below, once the batch is ingested
+    if newest:
+        batch_lines = [line for _, lines in newest.values() for line in lines]
+        counts = ingest_sales(contexts[0].source, batch_lines, replace_orders=True)
+        summary = f"batch of {len(newest)} orders: {describe_counts(counts)}"
+        carriers = {i for i, _ in newest.values()}
+        for i, outcome in enumerate(outcomes):
+            if isinstance(outcome, str):
+                note = summary if i in carriers else f"order {outcome}: a newer version in the same batch won"
+                outcomes[i] = HandlerResult("processed", note)
+    return outcomes
+
+
+def _version(lines: list):
+    """An order version's ``updated_at`` for comparing two deliveries of it; unknown counts as oldest."""
+    updated = lines[0].order_updated_at
+    return (updated is not None, updated.timestamp() if updated else 0.0)
+
+
+def on_products_batch(contexts: list[WebhookContext]) -> list:
+    """Product events of one shop in one ingest call (ingest keeps the newest ``updated_at`` of a variant)."""
+    from inventory.ingest import ingest_items
+
+    outcomes: list = [None] * len(contexts)
+    items, carriers = [], []
+    for i, ctx in enumerate(contexts):
+        try:
+            mapped = product_items(ctx.payload)
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if not mapped:
+            outcomes[i] = HandlerResult("ignored", "product has no variants")
+            continue
+        items.extend(mapped)
+        carriers.append(i)
+    if items:
+        summary = f"batch of {len(items)} variants: {describe_counts(ingest_items(contexts[0].source, items))}"
+        for i in carriers:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
+def on_inventory_levels_batch(contexts: list[WebhookContext]) -> list:
+    """Inventory level events of one shop in one ingest call (ingest keeps the newest ``as_of`` per level)."""
+    from inventory.ingest import ingest_stock
+
+    outcomes: list = [None] * len(contexts)
+    levels, carriers = [], []
+    for i, ctx in enumerate(contexts):
+        try:
+            levels.append(inventory_level(ctx.payload))
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        carriers.append(i)
+    if levels:
+        summary = f"batch of {len(levels)} levels: {describe_counts(ingest_stock(contexts[0].source, levels))}"
+        for i in carriers:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
 def on_uninstalled(ctx: WebhookContext) -> HandlerResult:
     from integrations.oauth.disconnect import disconnect
 
@@ -247,6 +331,13 @@ class ShopifyWebhooks(WebhookReceiver):
         "customers/data_request": on_customer_data_request,
         "customers/redact": on_customer_redact,
         "shop/redact": on_shop_redact,
+    }
+    batch_handlers = {
+        "orders/create": on_orders_batch,
+        "orders/updated": on_orders_batch,
+        "orders/cancelled": on_orders_batch,
+        "products/update": on_products_batch,
+        "inventory_levels/update": on_inventory_levels_batch,
     }
     topics_after_disconnect = frozenset({"app/uninstalled", "customers/data_request", "customers/redact",
                                          "shop/redact"})
