@@ -74,6 +74,11 @@ class _Batch:
             return
         self.settle(ctx.event, result)
 
+    def run_groups(self, groups: dict[tuple, tuple[object, list[WebhookContext]]]) -> None:
+        for (_, hook), (receiver, contexts) in groups.items():
+            self.run_group(hook, contexts, receiver)
+        groups.clear()
+
     def run_group(self, hook, contexts: list[WebhookContext], receiver) -> None:
         try:
             with transaction.atomic():  # savepoint: the group's writes vanish if it fails as a whole
@@ -100,14 +105,21 @@ def _lock(event_pks: Sequence[int]) -> list[WebhookEvent]:
 
 
 def process_batch(event_pks: Sequence[int]) -> BatchReport:
-    """Process the given events (normally ``queued`` by the dispatcher) in one transaction; see the module text."""
+    """Process the given events (normally ``queued`` by the dispatcher) in one transaction; see the module text.
+
+    Receipt order is kept where it can matter: an event without a batch hook (an uninstall, a catalog change, a
+    compliance request) is a barrier. The groups gathered before it run first, then it, and its connection is
+    read again, so the events after it see what it did (a disconnect turns them into "ignored" as one by one)."""
     with transaction.atomic():
         locked = _lock(event_pks)
         batch = _Batch()
         seen = {e.pk for e in locked}
         batch.report.skipped = [pk for pk in event_pks if pk not in seen]
+        connections: dict[int, object] = {}
+        for event in locked:  # one shared Connection per connection id, so a refresh reaches every event
+            if event.connection_id is not None:
+                event.connection = connections.setdefault(event.connection_id, event.connection)
         groups: dict[tuple, tuple[object, list[WebhookContext]]] = {}
-        singles: list[tuple[WebhookContext, object]] = []
         for event in locked:
             if event.status in FINAL:
                 batch.report.skipped.append(event.pk)
@@ -123,14 +135,13 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
                 continue
             ctx, receiver = prepared
             hook = receiver.batch_handler_for(event.topic)
-            if hook is None:
-                singles.append((ctx, receiver))
-            else:
+            if hook is not None:
                 groups.setdefault((event.connection_id, hook), (receiver, []))[1].append(ctx)
-        for (_, hook), (receiver, contexts) in groups.items():
-            batch.run_group(hook, contexts, receiver)
-        for ctx, receiver in singles:
+                continue
+            batch.run_groups(groups)
             batch.run_one(ctx, receiver)
+            ctx.connection.refresh_from_db()
+        batch.run_groups(groups)
         record_outcomes(batch.done)
     return batch.report
 

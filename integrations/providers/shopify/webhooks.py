@@ -165,13 +165,16 @@ def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
 
 
 def on_orders_batch(contexts: list[WebhookContext]) -> list:
-    """Order events of one shop in one ingest call. An order seen twice in the batch is ingested once, in its
-    newest version (latest ``updated_at``, the later delivery on a tie): with ``replace_orders`` an older version's
-    lines must not be mixed into the newer one, and one by one the newer would have won anyway."""
+    """Order events of one shop, ingested together. An order delivered several times in the batch is ingested in
+    rounds, its versions in receipt order (round 1 holds every order's first version, round 2 the second ones...):
+    with ``replace_orders`` two versions of one order must never share a call, and rounds end in exactly the state
+    one-by-one processing reaches (ingest's ``order_updated_at`` guard decides, as it does then). A batch without
+    repeats is a single ingest call."""
     from inventory.ingest import ingest_sales
+    from inventory.records import IngestCounts
 
     outcomes: list = [None] * len(contexts)
-    newest: dict[str, tuple[int, list]] = {}  # order id -> (index of the event carrying it, its lines)
+    versions: dict[str, list[list]] = {}  # order id -> its versions' lines, in receipt order
     for i, ctx in enumerate(contexts):
         try:
             lines = order_sale_lines(ctx.payload)
@@ -181,27 +184,17 @@ def on_orders_batch(contexts: list[WebhookContext]) -> list:
         if not lines:
             outcomes[i] = HandlerResult("ignored", "order has no line items")
             continue
-        order_id = lines[0].order_external_id
-        kept = newest.get(order_id)
-        if kept is None or _version(lines) >= _version(kept[1]):
-            newest[order_id] = (i, lines)
-        outcomes[i] = order_id  # settled below, once the batch is ingested
-    if newest:
-        batch_lines = [line for _, lines in newest.values() for line in lines]
+        versions.setdefault(lines[0].order_external_id, []).append(lines)
+        outcomes[i] = "ingested"  # settled below
+    total = IngestCounts()
+    rounds = max((len(v) for v in versions.values()), default=0)
+    for r in range(rounds):
+        batch_lines = [line for order in versions.values() if len(order) > r for line in order[r]]
         counts = ingest_sales(contexts[0].source, batch_lines, replace_orders=True)
-        summary = f"batch of {len(newest)} orders: {describe_counts(counts)}"
-        carriers = {i for i, _ in newest.values()}
-        for i, outcome in enumerate(outcomes):
-            if isinstance(outcome, str):
-                note = summary if i in carriers else f"order {outcome}: a newer version in the same batch won"
-                outcomes[i] = HandlerResult("processed", note)
-    return outcomes
-
-
-def _version(lines: list):
-    """An order version's ``updated_at`` for comparing two deliveries of it; unknown counts as oldest."""
-    updated = lines[0].order_updated_at
-    return (updated is not None, updated.timestamp() if updated else 0.0)
+        describe_counts(counts)  # refused records fail the group (each event then runs on its own)
+        total += counts
+    summary = f"batch of {len(versions)} orders: {describe_counts(total)}"
+    return [HandlerResult("processed", summary) if outcome == "ingested" else outcome for outcome in outcomes]
 
 
 def on_products_batch(contexts: list[WebhookContext]) -> list:
