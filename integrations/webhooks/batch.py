@@ -86,6 +86,12 @@ class _Batch:
                 if len(outcomes) != len(contexts):
                     raise RuntimeError(f"batch hook returned {len(outcomes)} outcomes for {len(contexts)} events")
         except Exception as exc:  # noqa: BLE001 - fall back to one savepoint per event
+            if _account_wide(exc):
+                # The provider is down or out of budget for this account: every event of the group would meet the
+                # same answer one by one, so each is retried on its own schedule without asking N more times.
+                for ctx in contexts:
+                    self.settle(ctx.event, exc, traceback.format_exc())
+                return
             log.info("webhook batch of %d %s events failed as a group (%s); processing them one by one",
                      len(contexts), receiver.provider_key, type(exc).__name__)
             for ctx in contexts:
@@ -93,6 +99,12 @@ class _Batch:
             return
         for ctx, outcome in zip(contexts, outcomes, strict=True):
             self.settle(ctx.event, outcome)
+
+
+def _account_wide(exc: BaseException) -> bool:
+    from integrations.http.errors import ProviderRateLimited, ProviderUnavailable
+
+    return isinstance(exc, ProviderUnavailable | ProviderRateLimited)
 
 
 def _lock(event_pks: Sequence[int]) -> list[WebhookEvent]:

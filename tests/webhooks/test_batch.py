@@ -105,6 +105,23 @@ def test_square_orders_are_fetched_in_one_call_and_an_invisible_order_is_retried
     assert Transaction.objects.filter(source="square").count() == 10  # five orders, two lines each
 
 
+@responses.activate
+def test_a_provider_outage_retries_each_event_of_the_group_without_asking_once_per_event(square_connection):
+    responses.post(f"{settings.SQUARE_BASE_URL}/v2/orders/batch-retrieve", status=503, json={"errors": []})
+    summary = {"version": 3, "location_id": "LOC1", "state": "COMPLETED"}
+    events = [deliver("square", square_request(square_event(
+        "order.updated", {"order_updated": {"order_id": f"ORD{n}", **summary}}, data_type="order_updated")))
+        for n in range(4)]
+
+    with override_settings(**CLIENT):
+        report = process_batch([e.pk for e in events])
+
+    assert len(responses.calls) == 1
+    assert statuses(events) == [Status.QUEUED] * 4
+    assert sorted(report.retries) == sorted(e.pk for e in events)
+    assert all("ProviderUnavailable" in e.error for e in WebhookEvent.objects.filter(pk__in=report.retries))
+
+
 # --- exactly once ------------------------------------------------------------------------------------------------
 
 def test_an_event_sent_twice_in_a_batch_or_again_later_is_processed_once(shopify_connection):
