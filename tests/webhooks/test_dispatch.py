@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+import responses
 from django.conf import settings
 from django.db import connection as db_connection
 from django.test import override_settings
@@ -130,3 +131,22 @@ def test_two_dispatchers_at_once_never_claim_the_same_event(shopify_connection):
     assert not set(claimed[0]) & set(claimed[1])
     assert len(claimed[0]) + len(claimed[1]) == 300
     assert not WebhookEvent.objects.filter(status=Status.RECEIVED).exists()
+
+
+@responses.activate
+def test_a_batch_sends_an_event_to_retry_as_its_own_delayed_task(square_connection):
+    from integrations.webhooks.tasks import process_webhook_batch
+
+    from .helpers import square_event, square_request
+
+    responses.post(f"{settings.SQUARE_BASE_URL}/v2/orders/batch-retrieve", json={"orders": []})  # not visible yet
+    event = deliver("square", square_request(square_event("order.updated", {"order_updated": {
+        "order_id": "LATE", "location_id": "LOC1"}}, data_type="order_updated")))
+    app.control.purge()
+
+    with override_settings(HTTP_MAX_ATTEMPTS=1):
+        assert process_webhook_batch.run([event.pk]) == {Status.QUEUED: 1}
+
+    assert queued_messages() == [("integrations.webhooks.process_event", [event.pk])]
+    broker = get_redis(settings.CELERY_BROKER_URL)
+    assert json.loads(broker.lrange(QUEUE, 0, -1)[0])["headers"]["eta"]  # delayed by the row's backoff
