@@ -141,6 +141,7 @@ def _ratio(a, b):
 
 def summarize(results: dict) -> dict:
     inbox, inline, ceiling, syncs = (results[k] for k in ("inbox", "inline", "ceiling", "syncs"))
+    processed = [results[k] for k in ("inbox", "paced", "syncs") if k in results]
     return {
         "inbox_vs_inline_accepted_ratio": _ratio(inbox["accepted_per_s"], inline["accepted_per_s"]),
         "inbox_vs_ceiling_accepted_ratio": _ratio(inbox["accepted_per_s"], ceiling["accepted_per_s"]),
@@ -149,7 +150,9 @@ def summarize(results: dict) -> dict:
         # The isolation check: with two syncs going, within 1.5x of the quiet figures.
         "syncs_vs_quiet_ack_p99_ratio": _ratio(syncs["p99_ms"], inbox["p99_ms"]),
         "syncs_vs_quiet_lag_p99_ratio": _ratio(syncs["lag_p99_s"], inbox["lag_p99_s"]),
-        "lost": inbox["lost"] + syncs["lost"],
-        "orders_doubled": inbox["orders_doubled"] + syncs["orders_doubled"],
-        "transactions_match": all(r["transactions"] == r["transactions_expected"] for r in (inbox, syncs)),
+        "paced_requests_per_s": results.get("paced", {}).get("accepted_per_s"),
+        "paced_lag_p99_s": results.get("paced", {}).get("lag_p99_s"),
+        "lost": sum(r["lost"] for r in processed),
+        "orders_doubled": sum(r["orders_doubled"] for r in processed),
+        "transactions_match": all(r["transactions"] == r["transactions_expected"] for r in processed),
     }
