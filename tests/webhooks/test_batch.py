@@ -190,6 +190,35 @@ def test_stock_levels_in_one_batch_keep_the_newest_reading(shopify_connection):
     assert list(InventoryLevel.objects.values_list("available", flat=True)) == [Decimal(3)]
 
 
+def test_square_counts_in_one_batch_keep_the_newest_and_an_unreadable_one_fails_alone(square_connection):
+    def counts(quantity, at):
+        return deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
+            {"catalog_object_id": "VAR1", "catalog_object_type": "ITEM_VARIATION", "state": "IN_STOCK",
+             "location_id": "LOC1", "quantity": quantity, "calculated_at": at}]}, data_type="inventory_counts")))
+
+    broken = deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
+        {"catalog_object_id": "VAR1", "state": "IN_STOCK", "quantity": "1"}]}, data_type="inventory_counts")))
+    events = [counts("7", "2026-09-01T12:00:00Z"), broken, counts("2", "2026-09-01T11:00:00Z")]
+
+    process_batch([e.pk for e in events])
+
+    assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED]
+    assert "location_id" in WebhookEvent.objects.get(pk=broken.pk).error
+    assert list(InventoryLevel.objects.values_list("available", flat=True)) == [Decimal(7)]
+
+
+def test_product_events_in_one_batch_are_ingested_together(shopify_connection):
+    from inventory.models import ProductMapping
+
+    events = [deliver("shopify", shopify_request("products/update", {"id": 70 + n, "title": f"Thing {n}", "variants": [
+        {"id": 600 + n, "title": "Default Title", "sku": f"T-{n}", "inventory_item_id": 9900 + n,
+         "updated_at": "2026-09-01T10:00:00Z"}]})) for n in range(3)]
+    process_batch([e.pk for e in events])
+    assert set(WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).values_list("status", "outcome")) == {
+        (Status.PROCESSED, "batch of 3 variants: created 3, updated 0, unchanged 0, held 0")}
+    assert set(ProductMapping.objects.values_list("external_id", flat=True)) == {"600", "601", "602"}
+
+
 # --- per event as before -----------------------------------------------------------------------------------------
 
 def test_a_failed_event_of_a_batch_is_replayed_on_its_own(shopify_connection):
