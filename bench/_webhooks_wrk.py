@@ -61,8 +61,9 @@ def write_requests(directory: Path, request_for: Callable[[int], tuple[str, str,
 
 
 def run(port: int, request_for: Callable[[int], tuple[str, str, bytes]], duration: int, connections: int,
-        seed: int, max_rate: float, duplicate_share: float, cpu) -> dict:
-    """One wrk run; the same result shape as bench/_webhooks_python_load.run."""
+        seed: int, max_rate: float, duplicate_share: float, cpu, rate: float | None = None) -> dict:
+    """One wrk run; the same result shape as bench/_webhooks_python_load.run. ``rate``: pace the requests to about
+    that many per second in all (wrk_webhooks.lua's delay()); None sends as fast as the answers come."""
     # Enough requests for max_rate over the whole run; a thread that still runs out stops (never wraps around) and
     # the run is refused below, so a too-short list can never pass for a lower throughput.
     per_thread = math.ceil(max_rate * duration / connections)
@@ -74,7 +75,9 @@ def run(port: int, request_for: Callable[[int], tuple[str, str, bytes]], duratio
         proc = subprocess.run(
             [WRK, "-t", str(connections), "-c", str(connections), "-d", f"{duration}s", "--timeout", TIMEOUT,
              "-s", str(SCRIPT), f"http://127.0.0.1:{port}/"],
-            env={"WRK_WEBHOOKS_DIR": str(directory), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+            env={"WRK_WEBHOOKS_DIR": str(directory), "PATH": "/usr/bin:/bin",
+                 "WRK_INTERVAL_US": str(round(1e6 * connections / rate)) if rate else "0"},
+            capture_output=True, text=True,
         )
         cpu_share = cpu.stop()
         if proc.returncode != 0 or not (directory / "result.txt").exists():

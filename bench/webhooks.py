@@ -2,10 +2,13 @@
 signed Square and Shopify events (10% duplicates) for a fixed time, then a real Celery worker drains the queue.
 
 Three handlers, same gunicorn, same run, same load:
-  inbox    the real POST /webhooks/<provider>/ (verify, store, enqueue; the worker processes, running meanwhile)
+  inbox    the real POST /webhooks/<provider>/ (verify, store, enqueue; the Celery worker processes the events in
+           batches while the load runs): acknowledgement latency, and processed/s plus the receipt -> processed lag
   inline   verify, store and process before answering (the seed note's way; no provider fetch here, so the real
            inline cost of Square orders is higher still)
   ceiling  a bare view that only checks the HMAC and inserts the row
+plus ``syncs``: the inbox again with two full sync runs going (bench/_webhooks_processing.py), to compare its
+acknowledgement p99 and processing lag with the quiet inbox's.
 Square events are inventory.count.updated (levels from the payload), Shopify events orders/create with two lines
 (transactions), so every event can be checked after the drain: events stored = unique events acknowledged,
 transactions = 2 per unique order, none lost, none doubled.
@@ -15,6 +18,7 @@ the Python asyncio client of bench/_webhooks_python_load.py (it takes CPU from g
 measures lower rates); the results say which one ran.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/webhooks.py [--duration 10]
+    BENCH_PORTS=22800-22899 picks the servers' ports in that range (else any free port).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import _webhooks_db
+import _webhooks_processing
 import _webhooks_python_load
 import _webhooks_wrk
 from _cpu_share import CpuShare
@@ -59,9 +65,15 @@ def ensure_database() -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise SystemExit(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def prepare_accounts():
@@ -76,42 +88,12 @@ def prepare_accounts():
         )
     accounts = [SQUARE_MERCHANT, SHOPIFY_SHOP]
     WebhookEvent.objects.filter(external_account_id__in=accounts).delete()
-    WebhookEvent.objects.filter(event_id__regex=r"^(ceiling|inbox|inline|warmup)-(sq|sh)-").delete()
+    WebhookEvent.objects.filter(event_id__regex=r"^(ceiling|inbox|inline|syncs|paced|warmup)-(sq|sh)-").delete()
     Transaction.objects.filter(retailer=retailer).delete()
     InventoryLevel.objects.filter(retailer=retailer).delete()
     StoreMapping.objects.filter(retailer=retailer).delete()
     ProductMapping.objects.filter(retailer=retailer).delete()
     return retailer
-
-
-def vacuum() -> None:
-    """VACUUM ANALYZE what prepare_accounts and the warm-up deleted from, so every run starts from the same tables.
-    Every run reuses the same event ids; without a vacuum the table and its indexes only grow, and an insert's unique
-    check may visit the dead entries earlier runs left for its key (seen: 500,000 dead rows, 366 MB, for 13,000 live
-    ones, on a server with autovacuum off). Production has autovacuum."""
-    from django.db import connection
-
-    from integrations.models import WebhookEvent
-    from inventory.models import InventoryLevel, ProductMapping, StoreMapping, Transaction
-
-    with connection.cursor() as cursor:  # autocommit: VACUUM cannot run in a transaction block
-        for model in (WebhookEvent, Transaction, InventoryLevel, StoreMapping, ProductMapping):
-            cursor.execute(f'VACUUM ANALYZE "{model._meta.db_table}"')
-
-
-def pg_checkpoints() -> int | None:
-    """Checkpoints the server has run so far (any database). One during a run (timed, or requested: CREATE
-    DATABASE by a test suite on the same server forces one) writes out dirty pages, and the next change to every
-    page logs a full page image, so the results say when it happened."""
-    from django.db import connection
-
-    if connection.pg_version >= 170000:  # the counters moved to pg_stat_checkpointer
-        query = "SELECT num_timed + num_requested FROM pg_stat_checkpointer"
-    else:
-        query = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
-    with connection.cursor() as cursor:
-        cursor.execute(query)
-        return cursor.fetchone()[0]
 
 
 class EventMaker:
@@ -167,7 +149,7 @@ def raw_request(path: str, body: bytes, headers: dict) -> bytes:
 
 
 def run_load(generator: str, port: int, path_for, maker: EventMaker, duration: float, connections: int,
-             seed: int, max_rate: float) -> dict:
+             seed: int, max_rate: float, rate: float | None = None) -> dict:
     def request_for(i):
         provider, event_id, body, headers = maker.make(i)
         return provider, event_id, raw_request(path_for(provider), body, headers)
@@ -175,9 +157,11 @@ def run_load(generator: str, port: int, path_for, maker: EventMaker, duration: f
     # CPU used meanwhile by the processes of this bench and by everything else (another engineer's tests).
     cpu = CpuShare(urlparse(os.environ["DATABASE_URL"]).path.lstrip("/"))
     if generator == "python":
+        if rate:
+            raise SystemExit("a paced run needs wrk (--generator wrk); the Python client cannot pace")
         return _webhooks_python_load.run(port, request_for, duration, connections, seed, DUPLICATE_SHARE, cpu)
     return _webhooks_wrk.run(port, request_for, max(1, round(duration)), connections, seed, max_rate,
-                             DUPLICATE_SHARE, cpu)
+                             DUPLICATE_SHARE, cpu, rate=rate)
 
 
 def start(cmd, env, ready_text=None, log=None):
@@ -234,7 +218,9 @@ def verify(scenario: str, acked: dict[str, str], *, processed: bool) -> dict:
     return result
 
 
-_ORDER_BASES = {"inbox": 10**9, "inline": 2 * 10**9, "ceiling": 3 * 10**9, "warmup": 4 * 10**9}
+_ORDER_BASES = {"inbox": 10**9, "inline": 2 * 10**9, "ceiling": 3 * 10**9, "warmup": 4 * 10**9, "syncs": 5 * 10**9,
+                "paced": 6 * 10**9}
+PROCESSED = ("inbox", "paced", "syncs")  # the scenarios whose events the worker processes
 
 
 def _order_ids(scenario, acked):
@@ -266,7 +252,15 @@ def start_worker(args):
                     str(args.worker_concurrency), "-l", "warning", "--without-gossip", "--without-mingle",
                     "--without-heartbeat", "-n", f"bench-webhooks-{os.getpid()}@%h"],
                    dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings"))
-    time.sleep(3)
+    # Measured from its first answer to a ping, not after a fixed sleep: on a busy machine the worker's start-up
+    # (imports, pool) took longer than a short load, which then counted as processing lag.
+    from shelfops.celery import app
+
+    name = f"bench-webhooks-{os.getpid()}@{socket.gethostname()}"
+    deadline = time.monotonic() + 120
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the Celery worker did not start")
     return worker
 
 
@@ -280,16 +274,23 @@ def main():
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery prefork processes")
-    # Default: the worker starts when the load stops (in production it runs on other cores than the web tier;
-    # on this 2-core box it would take CPU from gunicorn). --worker-during-load measures both on the same cores.
-    parser.add_argument("--worker-during-load", action="store_true")
+    # Default: the worker runs during the load, on the same cores as gunicorn (processed/s and lag are measured while
+    # events arrive). --worker-after-load starts it when the load stops (the old figure: intake alone, then drain).
+    parser.add_argument("--worker-after-load", action="store_true")
+    parser.add_argument("--sync-orders", type=int, default=20000,
+                        help="syncs scenario: orders per sandbox merchant each full sync run reads")
+    # The issue's lag target is "at half" of 1,000 processed/s: the paced scenario sends about this many requests/s.
+    parser.add_argument("--paced-rate", type=float, default=500, help="paced scenario: requests/s (wrk only)")
+    parser.add_argument("--no-record", action="store_true", help="print only; leave bench/results/ as it is")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk when installed (auto), or the Python asyncio client")
     # wrk replays requests generated before the run: enough for this rate over the whole duration (3x the issue's
     # ~2,000/s ceiling here); a run that would need more stops and is refused rather than reported low.
     parser.add_argument("--max-rate", type=float, default=6000, help="wrk: requests/s the pre-generated lists cover")
-    # For tuning --connections / --web-workers on the ceiling alone; the results file needs all three.
-    parser.add_argument("--scenarios", default="ceiling,inbox,inline", help="comma-separated subset, in order")
+    # For tuning --connections / --web-workers on the ceiling alone; the results file needs ceiling, inbox, inline
+    # and syncs (paced is optional).
+    parser.add_argument("--scenarios", default="ceiling,inbox,paced,inline,syncs",
+                        help="comma-separated subset, in order")
     args = parser.parse_args()
     if args.generator == "auto":
         args.generator = "wrk" if _webhooks_wrk.available() else "python"
@@ -319,6 +320,7 @@ def main():
     gunicorn = start([sys.executable, "-m", "gunicorn", "shelfops.wsgi:application", "-b", f"127.0.0.1:{port}",
                       "-w", str(args.web_workers), "--log-level", "warning"], env)
     worker = None
+    syncs = None
     results = {}
     try:
         wait_http(port)
@@ -326,25 +328,37 @@ def main():
             "ceiling": lambda p: f"/bench/ceiling/{p}/",
             "inbox": lambda p: f"/webhooks/{p}/",
             "inline": lambda p: f"/bench/inline/{p}/",
+            "syncs": lambda p: f"/webhooks/{p}/",
+            "paced": lambda p: f"/webhooks/{p}/",
         }
         # Warm-up (not measured): every gunicorn worker imports the app on its first request.
-        for path in paths.values():
+        for name, path in paths.items():
+            if name in ("syncs", "paced"):
+                continue
             run_load(args.generator, port, path, EventMaker("warmup", 4 * 10**9), 2, args.connections, seed=99,
                      max_rate=args.max_rate)
         from integrations.models import WebhookEvent
 
         WebhookEvent.objects.filter(event_id__startswith="warmup-").delete()
-        vacuum()
+        _webhooks_db.vacuum()
         app.control.purge()
+        from django.utils import timezone
+
         for n, scenario in enumerate(scenarios):
-            if scenario == "inbox" and args.worker_during_load:
+            if scenario == "syncs":
+                syncs = _webhooks_processing.SyncLoad(free_port() if "BENCH_PORTS" in os.environ else 0,
+                                                      args.sync_orders).start()
+            if scenario in PROCESSED and not args.worker_after_load:
                 worker = start_worker(args)
             maker = EventMaker(scenario, _ORDER_BASES[scenario])
-            print(f"== {scenario}: {args.duration:.0f} s, {args.connections} connections")
-            checkpoints = pg_checkpoints()
+            pace = f", paced at {args.paced_rate:.0f}/s" if scenario == "paced" else ""
+            print(f"== {scenario}: {args.duration:.0f} s, {args.connections} connections{pace}")
+            checkpoints = _webhooks_db.pg_checkpoints()
+            load_started = timezone.now()
             run = run_load(args.generator, port, paths[scenario], maker, args.duration, args.connections, seed=n,
-                           max_rate=args.max_rate)
-            checkpoints = pg_checkpoints() - checkpoints
+                           max_rate=args.max_rate, rate=args.paced_rate if scenario == "paced" else None)
+            load_ended = timezone.now()
+            checkpoints = _webhooks_db.pg_checkpoints() - checkpoints
             figures = {
                 "requests": run["responses"],  # answered (any status)
                 "requests_sent": run["requests_sent"],
@@ -360,30 +374,33 @@ def main():
             if "socket_errors" in run:  # wrk: every kind, zeros included, so a reader sees they were counted
                 figures["socket_errors"] = run["socket_errors"]
                 figures.update(max_ms=run["max_ms"], raw_p50_ms=run["raw_p50_ms"], raw_p99_ms=run["raw_p99_ms"])
-            if scenario == "inbox":
+            if scenario in PROCESSED:
                 worker = worker or start_worker(args)
-                figures["drain_s"] = round(drain("inbox", timeout=300), 1)
+                figures["drain_after_load_s"] = round(drain(scenario, timeout=300), 1)
+                figures.update(_webhooks_processing.processing_figures(scenario, load_started, load_ended))
+            if syncs is not None:
+                figures.update(syncs.stop())
+                syncs = None
             figures.update(verify(scenario, run["acked"], processed=scenario != "ceiling"))
             results[scenario] = figures
             print("  " + json.dumps(figures))
-            if scenario == "inbox":
+            if scenario in PROCESSED:
                 stop(worker)
                 worker = None
     finally:
         stop(worker)
         stop(gunicorn)
+        if syncs is not None:
+            syncs.stop()
 
-    if sorted(results) != ["ceiling", "inbox", "inline"]:
+    if not {"ceiling", "inbox", "inline", "syncs"} <= set(results):
         print("== partial run (--scenarios): no summary, bench/results/webhooks.json left as it was")
         return
-    inbox, inline, ceiling = results["inbox"], results["inline"], results["ceiling"]
-    summary = {
-        "inbox_vs_inline_accepted_ratio": round(inbox["accepted_per_s"] / inline["accepted_per_s"], 2),
-        "inbox_vs_ceiling_accepted_ratio": round(inbox["accepted_per_s"] / ceiling["accepted_per_s"], 2),
-        "inbox_lost": inbox["lost"], "inbox_orders_doubled": inbox["orders_doubled"],
-        "inbox_transactions_match": inbox["transactions"] == inbox["transactions_expected"],
-    }
+    summary = _webhooks_processing.summarize(results)
     print("== summary " + json.dumps(summary))
+    if args.no_record:
+        print("== --no-record: bench/results/webhooks.json left as it was")
+        return
     out = ROOT / "bench" / "results" / "webhooks.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"params": vars(args), "load_generator": generator, "cpus": os.cpu_count(),

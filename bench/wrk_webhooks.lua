@@ -36,6 +36,22 @@ end
 
 local dir = os.getenv("WRK_WEBHOOKS_DIR")
 local threads = {}
+-- Paced runs (bench/webhooks.py's "paced" scenario): each thread sends one request every WRK_INTERVAL_US
+-- microseconds at most (threads * 1e6 / interval = the target rate). A thread behind schedule (a slow answer)
+-- sends at once and does not burst to catch up. Unset or 0: as fast as the answers come (closed loop).
+local interval_us = tonumber(os.getenv("WRK_INTERVAL_US") or "0") or 0
+if interval_us > 0 then
+  -- Defined only when pacing: wrk routes every request through a timer when a delay() function exists.
+  function delay()
+    local now = now_us()
+    next_at = (next_at or now) + interval_us
+    if next_at <= now then
+      next_at = now
+      return 0
+    end
+    return (next_at - now) / 1000
+  end
+end
 
 function setup(thread)
   table.insert(threads, thread)

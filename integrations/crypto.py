@@ -1,7 +1,10 @@
 """Helpers around the encrypted fields (django-fernet-fields-v2).
 
-The library caches its MultiFernet on each field instance, so a change of ``FERNET_KEYS`` (a test's
-``override_settings`` or the rotation command re-reading settings) must drop those caches.
+The library caches its keys and MultiFernet on each field instance (``cached_property`` attributes ``keys``,
+``fernet_keys``, ``fernet`` in 0.9; no public way to reset them), so a change of ``FERNET_KEYS`` (a test's
+``override_settings`` or the rotation command re-reading settings) must drop those caches. This module is the one
+place that knows those names; tests/oauth/test_fernet_adapter.py pins them to the installed library version.
+Dropping them uses ``cached_property``'s documented reset (``del`` on the instance attribute).
 """
 
 from django.apps import apps
@@ -23,7 +26,10 @@ def encrypted_fields():
 def reset_key_caches() -> None:
     for _model, field in encrypted_fields():
         for name in _CACHED:
-            field.__dict__.pop(name, None)
+            try:
+                delattr(field, name)  # cached_property: the next read recomputes it from settings
+            except AttributeError:  # not computed yet
+                pass
 
 
 @receiver(setting_changed)

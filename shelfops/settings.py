@@ -342,6 +342,14 @@ LOGGING = {
     },
 }
 
+# --- issue 18: webhook batch processing, sync run tuning ---
+# Events per processing task (integrations/webhooks/batch.py): one provider fetch and one bulk ingest per connection
+# and batch hook in it. 100 matches Square's BatchRetrieveOrders limit, so a group of order events is one call.
+WEBHOOK_PROCESS_BATCH = env.int("WEBHOOK_PROCESS_BATCH", default=100)
+# A sync run's process-wide interpreter settings (integrations/sync/tuning.py: a higher GC threshold and a shorter
+# GIL switch interval while a run executes); False leaves the interpreter's defaults alone.
+SYNC_RUN_TUNING = env.bool("SYNC_RUN_TUNING", default=True)
+
 # --- issue 16: surviving faults (queues, broker loss, dependency outages) ---
 # Three queues, routed by task-name prefix, each with its own worker (scripts/run.sh, docker-compose.yml), so a
 # burst of long syncs never holds the slots webhook processing needs. Unrouted tasks (beat's maintenance set,

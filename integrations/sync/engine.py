@@ -8,13 +8,9 @@ alive therefore cannot commit another page over the run that replaced it.
 
 from __future__ import annotations
 
-import gc
 import logging
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
@@ -30,50 +26,12 @@ from inventory.records import IngestCounts, Source
 
 from .prefetch import prefetched
 from .streams import Page, Stream
+from .tuning import run_tuning
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_SECONDS = 5.0
 ERROR_MAX_CHARS = 2000
-# Process settings while a run executes (see ``run_tuning``):
-# - The cyclic GC's youngest generation is collected every 700 new container objects by default. A sync page is
-#   ~1-2 MB of JSON decoded into hundreds of thousands of dicts and lists that stay alive until the page is
-#   ingested, so at 700 the collector ran thousands of times per page and kept promoting the page into the old
-#   generations, whose full passes walk every live object. All of it is freed by reference counting anyway.
-#   50,000 took a 100k-line Square orders run from 3.7 to 2.5 s of client CPU (bench/ingest.py).
-# - The GIL switch interval: the ingesting thread makes ~13 short database round trips per page while the
-#   prefetch thread decodes and maps the next page. At the default 5 ms, each reply could wait up to 5 ms for the
-#   GIL; at 0.5 ms the same run went from 4.96-5.00 s to 4.25-4.61 s.
-RUN_GC_THRESHOLD = 50_000
-RUN_SWITCH_INTERVAL = 0.0005
-_tuning_lock = threading.Lock()
-_tuned_runs = 0
-_saved_settings: tuple[tuple[int, int, int], float] | None = None
-
-
-@contextmanager
-def run_tuning():
-    """Apply the run's process settings while at least one run is executing in this process (counted, so runs
-    on several threads restore the previous settings only when the last one ends)."""
-    global _tuned_runs, _saved_settings
-    with _tuning_lock:
-        if _tuned_runs == 0:
-            _saved_settings = (gc.get_threshold(), sys.getswitchinterval())
-            threshold, interval = _saved_settings
-            if threshold[0] < RUN_GC_THRESHOLD:
-                gc.set_threshold(RUN_GC_THRESHOLD, *threshold[1:])
-            sys.setswitchinterval(min(interval, RUN_SWITCH_INTERVAL))
-        _tuned_runs += 1
-    try:
-        yield
-    finally:
-        with _tuning_lock:
-            _tuned_runs -= 1
-            if _tuned_runs == 0 and _saved_settings is not None:
-                gc.set_threshold(*_saved_settings[0])
-                sys.setswitchinterval(_saved_settings[1])
-
-
 class SyncRefused(Exception):
     """The run cannot start (connection not active, unknown stream); recorded on the run."""
 

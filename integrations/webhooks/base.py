@@ -66,6 +66,10 @@ class WebhookContext:
 
 
 Handler = Callable[[WebhookContext], HandlerResult]
+# A batch hook takes the contexts of one connection's events that share the hook (in receipt order) and returns one
+# entry per context: its HandlerResult, or the exception that fails (or retries) that event alone. Raising instead
+# means "the group as a whole failed": the worker rolls the group back and runs each event's own handler.
+BatchHandler = Callable[[list[WebhookContext]], list[HandlerResult | BaseException]]
 
 
 class WebhookReceiver(ABC):
@@ -73,6 +77,9 @@ class WebhookReceiver(ABC):
     signature_header: str = ""  # lower-case
     secret_headers: frozenset[str] = frozenset()  # lower-case names dropped before storage
     handlers: Mapping[str, Handler] = {}
+    # Optional: topics whose events can be handled many at a time (one provider fetch, one bulk ingest). A topic
+    # listed here must also have its per-event handler above (replay and the per-event fallback use it).
+    batch_handlers: Mapping[str, BatchHandler] = {}
     # Topics handled even when the connection is no longer active (compliance, uninstall).
     topics_after_disconnect: frozenset[str] = frozenset()
 
@@ -94,6 +101,9 @@ class WebhookReceiver(ABC):
 
     def handler_for(self, topic: str) -> Handler | None:
         return self.handlers.get(topic)
+
+    def batch_handler_for(self, topic: str) -> BatchHandler | None:
+        return self.batch_handlers.get(topic) if topic in self.handlers else None
 
 
 def describe_counts(counts) -> str:

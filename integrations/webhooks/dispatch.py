@@ -124,26 +124,50 @@ def dispatch_received(batch: int | None = None) -> int:
 
 
 def publish(pks: Sequence[int]) -> int:
-    """Send one processing task per (already ``queued``) row over one producer. Rows whose message could not be
-    sent go back to ``received`` for the next dispatcher or the sweep. Returns how many were sent."""
+    """Send (already ``queued``) rows to the workers, ``WEBHOOK_PROCESS_BATCH`` ids per ``process_batch`` task,
+    over one producer. Rows whose message could not be sent go back to ``received`` for the next dispatcher or the
+    sweep. Returns how many rows were sent."""
     from kombu import pools
 
-    from .tasks import process_webhook_event
+    from .tasks import process_webhook_batch
 
     sent = 0
     if not pks:
         return 0
+    size = max(1, settings.WEBHOOK_PROCESS_BATCH)
     try:
         with pools.producers[_fast_fail_connection()].acquire(block=True, timeout=1.0) as producer:
-            for pk in pks:
-                process_webhook_event.apply_async(args=[pk], retry=False, producer=producer)
-                sent += 1
+            for start in range(0, len(pks), size):
+                chunk = list(pks[start : start + size])
+                process_webhook_batch.apply_async(args=[chunk], retry=False, producer=producer)
+                sent += len(chunk)
     except Exception as exc:  # noqa: BLE001 - the rows are kept; only their hand-off is postponed
         unsent = list(pks[sent:])
         log.warning("broker unavailable, %d webhook events left for the sweep (%s)", len(unsent), type(exc).__name__)
         WebhookEvent.objects.filter(pk__in=unsent, status=Status.QUEUED).update(
             status=Status.RECEIVED, enqueued_at=None
         )
+    return sent
+
+
+def send_retries(delays: dict[int, float]) -> int:
+    """After a batch: send each event to be tried again as its own delayed ``process_event`` task. A message that
+    cannot be sent is not lost: the row stays ``queued`` with its ``next_attempt_at`` and the sweep sends it."""
+    from kombu import pools
+
+    from .tasks import process_webhook_event
+
+    sent = 0
+    if not delays:
+        return 0
+    try:
+        with pools.producers[_fast_fail_connection()].acquire(block=True, timeout=1.0) as producer:
+            for pk, countdown in delays.items():
+                process_webhook_event.apply_async(args=[pk], countdown=countdown, retry=False, producer=producer)
+                sent += 1
+    except Exception as exc:  # noqa: BLE001 - the sweep picks up retries whose message was lost
+        log.warning("broker unavailable, %d webhook retries left for the sweep (%s)", len(delays) - sent,
+                    type(exc).__name__)
     return sent
 
 

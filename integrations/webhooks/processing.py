@@ -1,4 +1,5 @@
-"""The processing side of the inbox: one stored event, handled once, inside a transaction.
+"""The processing side of the inbox: one stored event, handled once, inside a transaction (replays and retries;
+the dispatcher's batches go through ``batch.py``, which reuses the pieces here).
 
 Safe under redelivery (the task is acks_late, the sweep may enqueue an event twice, two workers may hold the same
 message): the row is taken with ``SELECT ... FOR UPDATE SKIP LOCKED`` and skipped when it is already final. The
@@ -68,7 +69,9 @@ def source_for(connection: Connection):
     )
 
 
-def run_handler(event: WebhookEvent) -> HandlerResult:
+def context_for(event: WebhookEvent) -> tuple[WebhookContext, object] | HandlerResult:
+    """The handler's context and the receiver for a locked event, or the result that settles it without one
+    (topic not used, connection disconnected). Raises PermanentWebhookError for events that can never be handled."""
     receiver = receiver_for(event.provider)
     handler = receiver.handler_for(event.topic) if receiver else None
     if handler is None:
@@ -84,7 +87,46 @@ def run_handler(event: WebhookEvent) -> HandlerResult:
         raise PermanentWebhookError(f"malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise PermanentWebhookError("payload is not a JSON object")
-    return handler(WebhookContext(event=event, connection=connection, payload=payload, source=source_for(connection)))
+    return WebhookContext(event=event, connection=connection, payload=payload, source=source_for(connection)), receiver
+
+
+def run_handler(event: WebhookEvent) -> HandlerResult:
+    prepared = context_for(event)
+    if isinstance(prepared, HandlerResult):
+        return prepared
+    ctx, receiver = prepared
+    return receiver.handler_for(event.topic)(ctx)
+
+
+def apply_failure(event: WebhookEvent, exc: BaseException, now, tb: str) -> float | None:
+    """Record a failed attempt on the (locked, in-memory) row: failed for good, or queued again with a backoff.
+    Returns the retry delay, None when the event gave up. The caller has already counted the attempt."""
+    event.error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.traceback = tb[-20000:]
+    give_up = is_permanent(exc) or event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    if give_up:
+        event.status, event.next_attempt_at, retry_in = Status.FAILED, None, None
+        event.processed_at = now
+    else:
+        # A provider that said when to come back (Retry-After) is not asked sooner.
+        retry_in = max(backoff_seconds(event.attempts), float(getattr(exc, "retry_after", None) or 0))
+        event.status = Status.QUEUED
+        event.enqueued_at = now
+        event.next_attempt_at = now + timedelta(seconds=retry_in)
+    log.warning(
+        "webhook event %s (%s %s) attempt %s failed: %s%s", event.pk, event.provider, event.topic,
+        event.attempts, type(exc).__name__, "" if give_up else f", retry in {retry_in:.0f}s",
+    )
+    return retry_in
+
+
+def apply_result(event: WebhookEvent, result: HandlerResult, now) -> None:
+    event.status = result.status
+    event.outcome = result.outcome[:500]
+    event.error = ""
+    event.traceback = ""
+    event.processed_at = now
+    event.next_attempt_at = None
 
 
 def process_event(event_pk: int) -> Attempt:
@@ -106,29 +148,9 @@ def process_event(event_pk: int) -> Attempt:
             with transaction.atomic():  # savepoint: the handler's writes vanish if it fails
                 result = run_handler(event)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row, none escapes silently
-            event.error = f"{type(exc).__name__}: {exc}"[:2000]
-            event.traceback = traceback.format_exc()[-20000:]
-            give_up = is_permanent(exc) or event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-            if give_up:
-                event.status, event.next_attempt_at, retry_in = Status.FAILED, None, None
-                event.processed_at = now
-            else:
-                # A provider that said when to come back (Retry-After) is not asked sooner.
-                retry_in = max(backoff_seconds(event.attempts), float(getattr(exc, "retry_after", None) or 0))
-                event.status = Status.QUEUED
-                event.enqueued_at = now
-                event.next_attempt_at = now + timedelta(seconds=retry_in)
-            log.warning(
-                "webhook event %s (%s %s) attempt %s failed: %s%s", event.pk, event.provider, event.topic,
-                event.attempts, type(exc).__name__, "" if give_up else f", retry in {retry_in:.0f}s",
-            )
+            retry_in = apply_failure(event, exc, now, traceback.format_exc())
             event.save()
             return Attempt(event.status, retry_in)
-        event.status = result.status
-        event.outcome = result.outcome[:500]
-        event.error = ""
-        event.traceback = ""
-        event.processed_at = now
-        event.next_attempt_at = None
+        apply_result(event, result, now)
         event.save()
         return Attempt(event.status)

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from .dispatch import dispatch_received
+from .batch import process_batch
+from .dispatch import dispatch_received, send_retries
 from .processing import process_event
 from .replay import sweep_stale
 
@@ -14,6 +15,20 @@ def process_webhook_event(self, event_pk: int) -> str:
         # The row already counts attempts and caps them (WEBHOOK_MAX_ATTEMPTS); Celery only carries the delay.
         raise self.retry(countdown=attempt.retry_in)
     return attempt.status
+
+
+@shared_task(name="integrations.webhooks.process_batch", acks_late=True)
+def process_webhook_batch(event_pks: list[int]) -> dict[str, int]:
+    """Process a dispatcher's batch of events (batch.py). Events that must be tried again later are sent as their
+    own ``process_event`` task with the delay, so a retry never drags its batch neighbours along."""
+    report = process_batch(event_pks)
+    send_retries(report.retries)
+    counts: dict[str, int] = {}
+    for status in report.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    if report.skipped:
+        counts["skipped"] = len(report.skipped)
+    return counts
 
 
 @shared_task(name="integrations.webhooks.sweep_stale_events")

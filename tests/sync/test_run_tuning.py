@@ -6,8 +6,9 @@ import sys
 import threading
 
 import pytest
+from django.test import override_settings
 
-from integrations.sync.engine import RUN_GC_THRESHOLD, RUN_SWITCH_INTERVAL, run_tuning
+from integrations.sync.tuning import RUN_GC_THRESHOLD, RUN_SWITCH_INTERVAL, run_tuning
 
 
 @pytest.fixture
@@ -53,3 +54,18 @@ def test_a_failing_run_restores_the_settings_too(process_defaults):
     with pytest.raises(RuntimeError), run_tuning():
         raise RuntimeError("provider down")
     assert (gc.get_threshold(), sys.getswitchinterval()) == process_defaults
+
+
+def test_switched_off_a_run_leaves_the_interpreter_alone(process_defaults):
+    with override_settings(SYNC_RUN_TUNING=False), run_tuning():
+        assert (gc.get_threshold(), sys.getswitchinterval()) == process_defaults
+    assert (gc.get_threshold(), sys.getswitchinterval()) == process_defaults
+
+
+def test_the_tuning_is_pinned_to_the_interpreter_it_was_measured_on():
+    """What a GC threshold and a switch interval buy is CPython's own (3.12 moved the GC trigger to the eval
+    breaker, 3.13/3.14 rework the generations), so moving the interpreter fails here on purpose: re-measure
+    ``bench/ingest.py`` with ``SYNC_RUN_TUNING=1`` and ``=0`` on a quiet machine, then update this pin and the
+    figures in integrations/sync/tuning.py and the README (or drop the tuning)."""
+    assert sys.implementation.name == "cpython"
+    assert sys.version_info[:2] == (3, 11), f"re-measure the sync run tuning on Python {sys.version.split()[0]}"

@@ -7,8 +7,10 @@ import json
 import threading
 
 import pytest
+import responses
 from django.conf import settings
 from django.db import connection as db_connection
+from django.test import override_settings
 
 from integrations.models import WebhookEvent
 from integrations.webhooks import dispatch
@@ -53,12 +55,15 @@ def test_a_burst_of_deliveries_sends_one_wake_up_and_stores_every_event_received
     assert {e.status for e in events} == {Status.RECEIVED}
 
 
-def test_the_dispatcher_sends_one_processing_task_per_event_and_marks_them_queued(shopify_connection):
+@override_settings(WEBHOOK_PROCESS_BATCH=2)
+def test_the_dispatcher_sends_the_events_in_processing_batches_and_marks_them_queued(shopify_connection):
     events = [deliver("shopify", order_delivery(n)) for n in range(7)]
     app.control.purge()  # drop the wake-up; run the dispatcher here instead of in a worker
 
-    assert dispatch.dispatch_received(batch=3) == 7  # three claims: 3 + 3 + 1
-    assert queued_messages() == [("integrations.webhooks.process_event", [e.pk]) for e in events]
+    assert dispatch.dispatch_received(batch=3) == 7  # three claims: 3 + 3 + 1, each sent two ids a task at most
+    pks = [e.pk for e in events]
+    assert queued_messages() == [("integrations.webhooks.process_batch", [chunk])
+                                 for chunk in (pks[0:2], pks[2:3], pks[3:5], pks[5:6], pks[6:7])]
     rows = WebhookEvent.objects.filter(pk__in=[e.pk for e in events])
     assert {(r.status, r.enqueued_at is not None) for r in rows} == {(Status.QUEUED, True)}
     assert dispatch.dispatch_received() == 0  # nothing is sent twice
@@ -126,3 +131,22 @@ def test_two_dispatchers_at_once_never_claim_the_same_event(shopify_connection):
     assert not set(claimed[0]) & set(claimed[1])
     assert len(claimed[0]) + len(claimed[1]) == 300
     assert not WebhookEvent.objects.filter(status=Status.RECEIVED).exists()
+
+
+@responses.activate
+def test_a_batch_sends_an_event_to_retry_as_its_own_delayed_task(square_connection):
+    from integrations.webhooks.tasks import process_webhook_batch
+
+    from .helpers import square_event, square_request
+
+    responses.post(f"{settings.SQUARE_BASE_URL}/v2/orders/batch-retrieve", json={"orders": []})  # not visible yet
+    event = deliver("square", square_request(square_event("order.updated", {"order_updated": {
+        "order_id": "LATE", "location_id": "LOC1"}}, data_type="order_updated")))
+    app.control.purge()
+
+    with override_settings(HTTP_MAX_ATTEMPTS=1):
+        assert process_webhook_batch.run([event.pk]) == {Status.QUEUED: 1}
+
+    assert queued_messages() == [("integrations.webhooks.process_event", [event.pk])]
+    broker = get_redis(settings.CELERY_BROKER_URL)
+    assert json.loads(broker.lrange(QUEUE, 0, -1)[0])["headers"]["eta"]  # delayed by the row's backoff

@@ -164,6 +164,83 @@ def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
     return HandlerResult("processed", describe_counts(ingest_stock(ctx.source, [inventory_level(ctx.payload)])))
 
 
+def on_orders_batch(contexts: list[WebhookContext]) -> list:
+    """Order events of one shop, ingested together. An order delivered several times in the batch is ingested in
+    rounds, its versions in receipt order (round 1 holds every order's first version, round 2 the second ones...):
+    with ``replace_orders`` two versions of one order must never share a call, and rounds end in exactly the state
+    one-by-one processing reaches (ingest's ``order_updated_at`` guard decides, as it does then). A batch without
+    repeats is a single ingest call."""
+    from inventory.ingest import ingest_sales
+    from inventory.records import IngestCounts
+
+    outcomes: list = [None] * len(contexts)
+    versions: dict[str, list[list]] = {}  # order id -> its versions' lines, in receipt order
+    for i, ctx in enumerate(contexts):
+        try:
+            lines = order_sale_lines(ctx.payload)
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if not lines:
+            outcomes[i] = HandlerResult("ignored", "order has no line items")
+            continue
+        versions.setdefault(lines[0].order_external_id, []).append(lines)
+        outcomes[i] = "ingested"  # settled below
+    total = IngestCounts()
+    rounds = max((len(v) for v in versions.values()), default=0)
+    for r in range(rounds):
+        batch_lines = [line for order in versions.values() if len(order) > r for line in order[r]]
+        counts = ingest_sales(contexts[0].source, batch_lines, replace_orders=True)
+        describe_counts(counts)  # refused records fail the group (each event then runs on its own)
+        total += counts
+    summary = f"batch of {len(versions)} orders: {describe_counts(total)}"
+    return [HandlerResult("processed", summary) if outcome == "ingested" else outcome for outcome in outcomes]
+
+
+def on_products_batch(contexts: list[WebhookContext]) -> list:
+    """Product events of one shop in one ingest call (ingest keeps the newest ``updated_at`` of a variant)."""
+    from inventory.ingest import ingest_items
+
+    outcomes: list = [None] * len(contexts)
+    items, carriers = [], []
+    for i, ctx in enumerate(contexts):
+        try:
+            mapped = product_items(ctx.payload)
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if not mapped:
+            outcomes[i] = HandlerResult("ignored", "product has no variants")
+            continue
+        items.extend(mapped)
+        carriers.append(i)
+    if items:
+        summary = f"batch of {len(items)} variants: {describe_counts(ingest_items(contexts[0].source, items))}"
+        for i in carriers:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
+def on_inventory_levels_batch(contexts: list[WebhookContext]) -> list:
+    """Inventory level events of one shop in one ingest call (ingest keeps the newest ``as_of`` per level)."""
+    from inventory.ingest import ingest_stock
+
+    outcomes: list = [None] * len(contexts)
+    levels, carriers = [], []
+    for i, ctx in enumerate(contexts):
+        try:
+            levels.append(inventory_level(ctx.payload))
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        carriers.append(i)
+    if levels:
+        summary = f"batch of {len(levels)} levels: {describe_counts(ingest_stock(contexts[0].source, levels))}"
+        for i in carriers:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
 def on_uninstalled(ctx: WebhookContext) -> HandlerResult:
     from integrations.oauth.disconnect import disconnect
 
@@ -247,6 +324,13 @@ class ShopifyWebhooks(WebhookReceiver):
         "customers/data_request": on_customer_data_request,
         "customers/redact": on_customer_redact,
         "shop/redact": on_shop_redact,
+    }
+    batch_handlers = {
+        "orders/create": on_orders_batch,
+        "orders/updated": on_orders_batch,
+        "orders/cancelled": on_orders_batch,
+        "products/update": on_products_batch,
+        "inventory_levels/update": on_inventory_levels_batch,
     }
     topics_after_disconnect = frozenset({"app/uninstalled", "customers/data_request", "customers/redact",
                                          "shop/redact"})

@@ -68,6 +68,71 @@ def ingest_orders(ctx: WebhookContext, order_ids: list[str], location_id: str | 
     return HandlerResult("processed", f"orders {','.join(order_ids)}: {describe_counts(counts)}")
 
 
+def _order_reference(ctx: WebhookContext) -> tuple[str, str | None] | HandlerResult:
+    """(order id, location id) an order or payment event is about, or the result when it names no order."""
+    if ctx.event.topic.startswith("payment."):
+        payment = _object(ctx, "payment")
+        if not payment.get("order_id"):
+            return HandlerResult("ignored", "payment without an order")
+        return payment["order_id"], payment.get("location_id")
+    key = "order_created" if ctx.event.topic == "order.created" else "order_updated"
+    summary = _object(ctx, key)
+    if not summary.get("order_id"):
+        raise PermanentWebhookError(f"data.object.{key} has no order_id")
+    return summary["order_id"], summary.get("location_id")
+
+
+def on_orders_batch(contexts: list[WebhookContext]) -> list:
+    """Order and payment events of one connection: each order fetched once (BatchRetrieveOrders, 100 ids a call,
+    per location), all of them ingested in one call. An event whose order is not readable yet is retried alone."""
+    from inventory.ingest import ingest_sales
+
+    from .mappers import map_order
+
+    outcomes: list = [None] * len(contexts)
+    wanted: dict[int, str] = {}
+    by_location: dict[str | None, list[str]] = {}
+    for i, ctx in enumerate(contexts):
+        try:
+            reference = _order_reference(ctx)
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if isinstance(reference, HandlerResult):
+            outcomes[i] = reference
+            continue
+        order_id, location_id = reference
+        wanted[i] = order_id
+        ids = by_location.setdefault(location_id, [])
+        if order_id not in ids:
+            ids.append(order_id)
+    orders: dict[str, dict] = {}
+    for location_id, ids in by_location.items():
+        for order in fetch_orders(contexts[0].connection, ids, location_id):
+            orders.setdefault(order.get("id"), order)
+    lines_of: dict[str, list | Exception] = {}
+    for order_id, order in orders.items():
+        try:
+            lines_of[order_id] = map_order(order)
+        except Exception as exc:  # noqa: BLE001 - an order we cannot map fails the events about it only
+            lines_of[order_id] = exc
+    lines = [line for order_lines in lines_of.values() if isinstance(order_lines, list) for line in order_lines]
+    summary = ""
+    if lines:
+        counts = ingest_sales(contexts[0].source, lines, replace_orders=True)
+        summary = f"batch of {len(orders)} orders: {describe_counts(counts)}"
+    for i, order_id in wanted.items():
+        if order_id not in orders:
+            outcomes[i] = OrderNotYetVisible(f"orders not returned by the API yet: ['{order_id}']")
+        elif isinstance(lines_of[order_id], Exception):
+            outcomes[i] = lines_of[order_id]
+        elif not lines_of[order_id]:
+            outcomes[i] = HandlerResult("ignored", "no sale lines (draft order or no line items)")
+        else:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
 def _object(ctx: WebhookContext, key: str) -> dict:
     try:
         value = ctx.payload["data"]["object"][key]
@@ -104,6 +169,35 @@ def on_inventory_counts(ctx: WebhookContext) -> HandlerResult:
     return HandlerResult("processed", f"{len(levels)} levels: {describe_counts(ingest_stock(ctx.source, levels))}")
 
 
+def on_inventory_counts_batch(contexts: list[WebhookContext]) -> list:
+    """Inventory count events of one connection in one ingest call (ingest merges levels of the same item and
+    location, newest ``as_of`` first)."""
+    from inventory.ingest import ingest_stock
+
+    from .mappers import map_inventory_counts
+
+    outcomes: list = [None] * len(contexts)
+    levels = []
+    with_levels = []
+    for i, ctx in enumerate(contexts):
+        try:
+            mapped = map_inventory_counts(_object(ctx, "inventory_counts"))
+        except Exception as exc:  # noqa: BLE001 - a payload we cannot read fails its own event only
+            outcomes[i] = exc
+            continue
+        if not mapped:
+            outcomes[i] = HandlerResult("ignored", "no stock states (IN_STOCK, RESERVED_FOR_SALE, IN_TRANSIT_TO) in "
+                                                   "the event")
+            continue
+        levels.extend(mapped)
+        with_levels.append(i)
+    if levels:
+        summary = f"batch of {len(levels)} levels: {describe_counts(ingest_stock(contexts[0].source, levels))}"
+        for i in with_levels:
+            outcomes[i] = HandlerResult("processed", summary)
+    return outcomes
+
+
 def on_catalog_version(ctx: WebhookContext) -> HandlerResult:
     """The event names no objects: a catalog delta sync (SearchCatalogObjects from the cursor) fetches them."""
     from integrations.sync.services import request_sync
@@ -125,6 +219,13 @@ class SquareWebhooks(WebhookReceiver):
         "order.updated": on_order,
         "inventory.count.updated": on_inventory_counts,
         "catalog.version.updated": on_catalog_version,
+    }
+    batch_handlers = {
+        "payment.created": on_orders_batch,
+        "payment.updated": on_orders_batch,
+        "order.created": on_orders_batch,
+        "order.updated": on_orders_batch,
+        "inventory.count.updated": on_inventory_counts_batch,
     }
 
     def verify(self, raw_body: bytes, headers) -> bool:
