@@ -338,3 +338,9 @@ LOGGING = {
         "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- issue 20: operations console (admin dashboard, /metrics, structured logs) ---
+# The admin site with the ShelfOps header and the dashboard home replaces the stock one (same app label "admin").
+INSTALLED_APPS = [
+    "integrations.console.site.ConsoleAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
+]

@@ -4,6 +4,7 @@ from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
 from .connection_form import ConnectionForm
+from .health_filters import ConnectionHealthFilter
 from .http_state import circuit_breaker
 from .secrets import secret_state
 from .sync import SyncScheduleInlineForm, latest_run
@@ -22,7 +23,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm  # write-only private key upload for NetSuite M2M connections
     list_display = ["__str__", "retailer", "provider", "external_account_id", "status", "token_expires_at",
                     "last_successful_sync_at", "problem", circuit_breaker]
-    list_filter = ["provider", "status", "retailer", "auth_mode"]
+    list_filter = [ConnectionHealthFilter, "provider", "status", "retailer", "auth_mode"]
     search_fields = ["external_account_id", "display_name", "retailer__name"]
     list_select_related = ["retailer"]
     access_token_state = secret_state("access_token", "access token")

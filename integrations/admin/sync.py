@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
 
+from .health_filters import StreamHealthFilter
+
 REFRESH_SECONDS = 3
 
 
@@ -75,7 +77,7 @@ class SyncCursorAdmin(admin.ModelAdmin):
 class SyncScheduleAdmin(admin.ModelAdmin):
     list_display = ["connection", "stream", "enabled", "interval_seconds", "next_run_at", "last_run_at",
                     "last_outcome", "runs"]
-    list_filter = ["enabled", "stream", "connection__provider", "connection__retailer"]
+    list_filter = [StreamHealthFilter, "enabled", "stream", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
