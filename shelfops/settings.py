@@ -344,3 +344,12 @@ LOGGING = {
 INSTALLED_APPS = [
     "integrations.console.site.ConsoleAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
 ]
+# A request id on every log line (and the X-Request-ID response header); first so every later line has it.
+MIDDLEWARE = ["integrations.console.middleware.RequestIdMiddleware", *MIDDLEWARE]
+# Structured logs through structlog: JSON lines in production (or LOG_JSON=true), aligned text locally; every line
+# redacted (OAuth query values, bearer tokens, configured secrets) whichever logger wrote it.
+LOG_JSON = env.bool("LOG_JSON", default=env.str("SHELFOPS_ENV", default="local") == "production")
+LOGGING["formatters"]["structured"] = {"()": "integrations.console.logs.build_formatter", "json": LOG_JSON}
+LOGGING["handlers"]["console"]["formatter"] = "structured"
+# runserver's request lines carry query strings (?code=...&state=...): through the redacting formatter too.
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}

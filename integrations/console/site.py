@@ -27,3 +27,8 @@ class ShelfOpsAdminSite(admin.AdminSite):
 
 class ConsoleAdminConfig(AdminConfig):
     default_site = "integrations.console.site.ShelfOpsAdminSite"
+
+    def ready(self):
+        super().ready()
+        # Every process (web, worker, beat) sets up Django; tasks' log lines get their task name and id.
+        from . import celery_logs  # noqa: F401

@@ -27,15 +27,6 @@ def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
 
 
-@pytest.fixture
-def portal(settings, sandbox_server, merchant_user):
-    settings.BASE_URL = "http://127.0.0.1:23020"  # only the redirect URI's host matters: the test follows it
-    sandbox_server.set_webhook_target("http://127.0.0.1:9")
-    client = Client()
-    client.force_login(merchant_user)
-    return client
-
-
 def test_metrics_after_a_sync_and_webhooks(portal):
     connection, _ = connect_square(portal)
     runs = sync_every_stream(connection)
