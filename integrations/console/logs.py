@@ -22,7 +22,21 @@ _QUERY_PAIR = re.compile(r"(?<=[?&;])([A-Za-z0-9_.\-\[\]]+)=([^&\s\"'<>;]*)")
 SECRET_SETTINGS = ("SECRET_KEY", "METRICS_TOKEN", "FERNET_KEYS")
 
 
+_secrets_cache: dict[int, list[str]] = {}
+
+
 def _configured_secrets() -> list[str]:
+    # Computed once per settings object (override_settings in tests swaps it), not on every log line.
+    key = id(getattr(settings, "_wrapped", settings))
+    cached = _secrets_cache.get(key)
+    if cached is None:
+        cached = _secrets_cache[key] = _read_secrets()
+        if len(_secrets_cache) > 64:
+            _secrets_cache.clear()
+    return cached
+
+
+def _read_secrets() -> list[str]:
     values: list[str] = []
     for name in dir(settings):
         if name in SECRET_SETTINGS or name.endswith(("_CLIENT_SECRET", "_SIGNATURE_KEY", "_API_KEY", "_PASSWORD")):
