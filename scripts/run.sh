@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p var/log
+bash scripts/rotate_logs.sh var/log  # keeps the previous runs' logs (web.log.1 ... web.log.5)
 
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo --quiet

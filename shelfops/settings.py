@@ -342,6 +342,21 @@ LOGGING = {
     },
 }
 
+# --- issue 20: operations console (admin dashboard, /metrics, structured logs) ---
+# The admin site with the ShelfOps header and the dashboard home replaces the stock one (same app label "admin").
+INSTALLED_APPS = [
+    "integrations.console.site.ConsoleAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
+]
+# A request id on every log line (and the X-Request-ID response header); first so every later line has it.
+MIDDLEWARE = ["integrations.console.middleware.RequestIdMiddleware", *MIDDLEWARE]
+# Structured logs through structlog: JSON lines in production (or LOG_JSON=true), aligned text locally; every line
+# redacted (OAuth query values, bearer tokens, configured secrets) whichever logger wrote it.
+LOG_JSON = env.bool("LOG_JSON", default=env.str("SHELFOPS_ENV", default="local") == "production")
+LOGGING["formatters"]["structured"] = {"()": "integrations.console.logs.build_formatter", "json": LOG_JSON}
+LOGGING["handlers"]["console"]["formatter"] = "structured"
+# runserver's request lines carry query strings (?code=...&state=...): through the redacting formatter too.
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+
 # --- issue 18: webhook batch processing, sync run tuning ---
 # Events per processing task (integrations/webhooks/batch.py): one provider fetch and one bulk ingest per connection
 # and batch hook in it. 100 matches Square's BatchRetrieveOrders limit, so a group of order events is one call.

@@ -2,10 +2,13 @@ from django.contrib import admin
 
 from integrations.models import ApiCallLog
 
+from .display import ADMIN_CSS, cut, http_status_badge
+
 
 @admin.register(ApiCallLog)
 class ApiCallLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "provider", "connection", "method", "url", "status_code", "duration_ms",
+    # Fits 1280 px: the URL (already redacted) is cut with the full one in its tooltip.
+    list_display = ["created_at", "provider", "connection", "method", "short_url", "status_badge", "duration_ms",
                     "attempt", "retry_reason", "budget_left"]
     list_filter = ["provider", "status_code", "connection__retailer"]
     search_fields = ["url", "request_id", "connection__external_account_id"]
@@ -13,6 +16,17 @@ class ApiCallLogAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ApiCallLog._meta.fields]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="URL (redacted)")
+    def short_url(self, obj):
+        return cut(obj.url, 56)
+
+    @admin.display(description="status", ordering="status_code")
+    def status_badge(self, obj):
+        return http_status_badge(obj.status_code)
 
     def has_add_permission(self, request):
         return False

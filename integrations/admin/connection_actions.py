@@ -54,3 +54,27 @@ def disconnect_connections(modeladmin, request, queryset):
         disconnect(connection, reason=f"staff {request.user.pk} in admin")
         done += 1
     modeladmin.message_user(request, f"Disconnected {done} connection(s); synced data is kept.", messages.SUCCESS)
+
+
+@admin.action(description="Pause syncing (disable every stream's schedule)")
+def pause_syncing(modeladmin, request, queryset):
+    from integrations.models import SyncSchedule
+
+    paused = SyncSchedule.objects.filter(connection__in=queryset, enabled=True).update(enabled=False)
+    modeladmin.message_user(request, f"Paused {paused} stream schedule(s); running syncs finish.", messages.SUCCESS)
+
+
+@admin.action(description="Resume syncing (enable every stream's schedule, due now)")
+def resume_syncing(modeladmin, request, queryset):
+    from django.utils import timezone
+
+    from integrations.models import SyncSchedule
+
+    active = queryset.filter(status=Connection.Status.ACTIVE)
+    skipped = queryset.count() - active.count()
+    resumed = SyncSchedule.objects.filter(connection__in=active, enabled=False).update(
+        enabled=True, next_run_at=timezone.now())
+    text = f"Resumed {resumed} stream schedule(s)"
+    if skipped:
+        text += f"; {skipped} connection(s) not active, left paused"
+    modeladmin.message_user(request, text + ".", messages.SUCCESS if not skipped else messages.WARNING)

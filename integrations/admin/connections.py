@@ -4,12 +4,15 @@ from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
 from .connection_form import ConnectionForm
-from .http_state import circuit_breaker
+from .connection_page import ConnectionPageMixin
+from .display import ADMIN_CSS, cut, status_badge
+from .health_filters import ConnectionHealthFilter
+from .http_state import breaker_badge, circuit_breaker
 from .secrets import secret_state
-from .sync import SyncScheduleInlineForm, latest_run
+from .sync import IntervalInWordsMixin, SyncScheduleInlineForm, latest_run
 
 
-class SyncScheduleInline(admin.TabularInline):
+class SyncScheduleInline(IntervalInWordsMixin, admin.TabularInline):
     model = SyncSchedule
     form = SyncScheduleInlineForm
     extra = 0
@@ -18,11 +21,13 @@ class SyncScheduleInline(admin.TabularInline):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     form = ConnectionForm  # write-only private key upload for NetSuite M2M connections
-    list_display = ["__str__", "retailer", "provider", "external_account_id", "status", "token_expires_at",
-                    "last_successful_sync_at", "problem", circuit_breaker]
-    list_filter = ["provider", "status", "retailer", "auth_mode"]
+    # Fits 1280 px: the account (link), who, which provider, its state, when data last arrived, what is wrong.
+    list_display = ["external_account_id", "retailer", "provider", "status_badge", "last_successful_sync_at",
+                    "problem_text", breaker_badge]
+    list_display_links = ["external_account_id"]
+    list_filter = [ConnectionHealthFilter, "provider", "status", "retailer", "auth_mode"]
     search_fields = ["external_account_id", "display_name", "retailer__name"]
     list_select_related = ["retailer"]
     access_token_state = secret_state("access_token", "access token")
@@ -46,4 +51,16 @@ class ConnectionAdmin(admin.ModelAdmin):
     inlines = [SyncScheduleInline]
     actions = [sync_actions.sync_now, sync_actions.full_resync,
                connection_actions.refresh_token_now, connection_actions.test_connection,
+               connection_actions.pause_syncing, connection_actions.resume_syncing,
                connection_actions.disconnect_connections]
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="problem")
+    def problem_text(self, obj):
+        return cut(obj.problem, 50) or "-"

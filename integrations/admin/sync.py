@@ -7,6 +7,11 @@ from django.utils.html import format_html
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
 
+from .display import ADMIN_CSS, pretty_json, status_badge
+from .health_filters import StreamHealthFilter
+from .intervals import IntervalField
+from .live import LiveRefreshMixin
+
 REFRESH_SECONDS = 3
 
 
@@ -20,20 +25,37 @@ def run_rate(run: SyncRun) -> float | None:
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["connection", "stream", "status", "full", "trigger", "started_at", "finished_at", "progress",
-                    "records_created", "records_updated", "records_unchanged", "records_held"]
+class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
+    # Fits 1280 px: the status and count columns matter most; "progress" says records, pages and rate.
+    list_display = ["id", "connection", "stream", "status_badge", "trigger", "finished_at", "progress",
+                    "records_created", "records_updated", "records_held"]
+    live_statuses = ("queued", "running")
     list_filter = ["status", "stream", "trigger", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id", "error"]
     list_select_related = ["connection__retailer"]
-    readonly_fields = ["progress", *[f.name for f in SyncRun._meta.fields]]
+    readonly_fields = ["progress", "cursor_before_json", "cursor_after_json", *[f.name for f in SyncRun._meta.fields]]
     fieldsets = [
         (None, {"fields": ["connection", "stream", "status", "progress", "full", "trigger", "task_id", "error"]}),
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
         ("Counts", {"fields": ["pages", "records_seen", "records_created", "records_updated", "records_unchanged",
                                "records_held"]}),
-        ("Cursor", {"fields": ["cursor_before", "cursor_after"]}),
+        ("Cursor", {"fields": ["cursor_before_json", "cursor_after_json"]}),
     ]
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, run: SyncRun) -> str:
+        return status_badge(run)
+
+    @admin.display(description="cursor before")
+    def cursor_before_json(self, run: SyncRun) -> str:
+        return pretty_json(run.cursor_before, summary="cursor", open_=True)
+
+    @admin.display(description="cursor after")
+    def cursor_after_json(self, run: SyncRun) -> str:
+        return pretty_json(run.cursor_after, summary="cursor", open_=True)
     # While a run is going its page reloads itself, so staff watch records, pages and rate move.
     change_form_template = "admin/integrations/syncrun/change_form.html"
 
@@ -71,15 +93,27 @@ class SyncCursorAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "updated_at"]
 
 
+class IntervalInWordsMixin:
+    """Schedule intervals are typed and shown in words ("15 minutes"), stored in seconds."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "interval_seconds":
+            return IntervalField(label="interval", help_text='e.g. "90 seconds", "15 minutes", "2 hours", "daily"')
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(SyncSchedule)
-class SyncScheduleAdmin(admin.ModelAdmin):
+class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     list_display = ["connection", "stream", "enabled", "interval_seconds", "next_run_at", "last_run_at",
                     "last_outcome", "runs"]
-    list_filter = ["enabled", "stream", "connection__provider", "connection__retailer"]
+    list_filter = [StreamHealthFilter, "enabled", "stream", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
     show_full_result_count = False
+
+    class Media:
+        css = ADMIN_CSS
 
     @admin.display(description="runs")
     def runs(self, schedule: SyncSchedule) -> str:

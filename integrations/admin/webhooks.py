@@ -3,10 +3,13 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from integrations.models import WebhookEvent, WebhookRejection
 from integrations.webhooks.replay import replay
+
+from .display import ADMIN_CSS, cut, pretty_json, status_badge
+from .live import LiveRefreshMixin
 
 
 @admin.action(description="Replay selected events (process them again)")
@@ -17,16 +20,18 @@ def replay_events(modeladmin, request, queryset):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["event_id", "provider", "topic", "status", "connection", "retailer", "attempts", "received_at",
-                    "processed_at", "outcome"]
+class WebhookEventAdmin(LiveRefreshMixin, admin.ModelAdmin):
+    # Fits 1280 px: event id cut short (full id in its tooltip), status badge, attempts and outcome visible.
+    list_display = ["short_event_id", "provider", "topic", "status_badge", "connection", "attempts", "received_at",
+                    "processed_at", "short_outcome"]
+    live_statuses = ("received", "queued", "processing")
     list_filter = ["provider", "status", "topic", "connection", "connection__retailer"]
     search_fields = ["event_id", "topic", "external_account_id"]
     list_select_related = ["connection__retailer"]
-    readonly_fields = ["provider", "connection", "external_account_id", "event_id", "topic", "headers", "payload",
+    readonly_fields = ["provider", "connection", "external_account_id", "event_id", "topic", "headers_json", "payload",
                        "received_at", "status", "attempts", "enqueued_at", "next_attempt_at", "processed_at",
                        "outcome", "error", "traceback"]
-    exclude = ["body"]
+    exclude = ["body", "headers"]
     actions = [replay_events]
     date_hierarchy = "received_at"
     show_full_result_count = False
@@ -35,9 +40,29 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def retailer(self, obj):
         return obj.connection.retailer if obj.connection else "-"
 
-    @admin.display(description="raw payload")
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="event id", ordering="event_id")
+    def short_event_id(self, obj):
+        return cut(obj.event_id, 24)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="outcome")
+    def short_outcome(self, obj):
+        return cut(obj.outcome or obj.error, 48)
+
+    @admin.display(description="headers")
+    def headers_json(self, obj):
+        return pretty_json(obj.headers, summary="headers")
+
+    @admin.display(description="payload")
     def payload(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", bytes(obj.body).decode("utf-8", "replace"))
+        # The stored raw bytes (exactly what was signed), indented for reading; open by default.
+        return pretty_json(obj.body, summary="payload", open_=True)
 
     def has_add_permission(self, request):
         return False

@@ -2,14 +2,17 @@ from .calllog import ApiCallLog
 from .connection import Connection
 from .limiter import ProviderAccountState
 from .oauth import OAuthSession
+from .rollups import HourlyRollup, RolledHour
 from .sync import SyncCursor, SyncRun, SyncSchedule
 from .webhooks import WebhookEvent, WebhookRejection
 
 __all__ = [
     "ApiCallLog",
     "Connection",
+    "HourlyRollup",
     "OAuthSession",
     "ProviderAccountState",
+    "RolledHour",
     "SyncCursor",
     "SyncRun",
     "SyncSchedule",

@@ -24,6 +24,7 @@ class ApiCallLog(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = "API call log"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["connection", "-created_at"], name="calllog_connection_recent")]
 

@@ -24,6 +24,7 @@ class OAuthSession(models.Model):
     outcome = models.CharField(max_length=255, blank=True)
 
     class Meta:
+        verbose_name = "OAuth session"
         indexes = [models.Index(fields=["expires_at"], name="oauthsession_expiry")]
 
     def __str__(self) -> str:

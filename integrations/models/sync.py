@@ -60,7 +60,11 @@ class SyncRun(models.Model):
                 name="uniq_active_run_per_stream",
             )
         ]
-        indexes = [models.Index(fields=["connection", "stream", "-created_at"], name="syncrun_conn_stream")]
+        indexes = [
+            models.Index(fields=["connection", "stream", "-created_at"], name="syncrun_conn_stream"),
+            # Dashboard charts and /metrics read runs by when they finished.
+            models.Index(fields=["finished_at"], name="syncrun_finished"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.connection} / {self.stream} ({self.status})"

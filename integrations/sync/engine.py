@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.console.logs import bind, log_context
 from integrations.models import Connection, SyncCursor, SyncRun, SyncSchedule
 from integrations.models.sync import ACTIVE_RUN_STATES
 from integrations.providers import get_provider
@@ -236,10 +237,16 @@ def finish(run: SyncRun, status: str, error: str = "") -> None:
 
 def execute(run_id: int, *, client=None, progress=None) -> SyncRun | None:
     """Run one queued SyncRun to completion in this process. Returns None if it was not queued."""
+    with log_context(run_id=run_id, connection_id=None, stream=None):  # on every log line of the run
+        return _execute(run_id, client=client, progress=progress)
+
+
+def _execute(run_id: int, *, client, progress) -> SyncRun | None:
     run = claim(run_id)
     if run is None:
         log.info("sync run %s is not queued any more; nothing to do", run_id)
         return None
+    bind(connection_id=run.connection_id, stream=run.stream)
     try:
         with run_tuning():
             RunExecutor(run, client=client, progress=progress).execute()

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.console.logs import bind, log_context
 from integrations.models import Connection, WebhookEvent
 
 from .base import HandlerResult, PermanentWebhookError, WebhookContext, receiver_for
@@ -130,6 +131,11 @@ def apply_result(event: WebhookEvent, result: HandlerResult, now) -> None:
 
 
 def process_event(event_pk: int) -> Attempt:
+    with log_context(event_id=event_pk, connection_id=None):  # on every log line of the attempt
+        return _process_event(event_pk)
+
+
+def _process_event(event_pk: int) -> Attempt:
     with transaction.atomic():
         event = (
             WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
@@ -142,6 +148,7 @@ def process_event(event_pk: int) -> Attempt:
             return Attempt("skipped")
         if event.status in FINAL:
             return Attempt(event.status)
+        bind(connection_id=event.connection_id)
         event.attempts += 1
         now = timezone.now()
         try:

@@ -56,6 +56,7 @@ class ApiToken(models.Model):
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "API token"
         ordering = ["retailer", "name"]
 
     def __str__(self) -> str:
