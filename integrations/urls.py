@@ -8,6 +8,9 @@ urlpatterns = [
     path("portal/", views.portal_index, name="portal"),
     path("portal/connections/<int:pk>/", views.portal_connection, name="portal-connection"),
     path("portal/connections/<int:pk>/disconnect/", views.portal_disconnect, name="portal-disconnect"),
+    path("portal/connections/<int:pk>/status.json", views.portal_connection_status, name="portal-connection-status"),
+    path("portal/connections/<int:pk>/sync/", views.portal_sync_now, name="portal-sync-now"),
+    path("portal/connections/<int:pk>/resume/", views.portal_resume, name="portal-resume"),
     # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
     path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),

@@ -22,7 +22,7 @@ def run_rate(run: SyncRun) -> float | None:
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = ["connection", "stream", "status", "full", "trigger", "started_at", "finished_at", "progress",
-                    "records_created", "records_updated", "records_unchanged", "records_held"]
+                    "records_created", "records_updated", "records_unchanged", "records_held", "records_refused"]
     list_filter = ["status", "stream", "trigger", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id", "error"]
     list_select_related = ["connection__retailer"]
@@ -31,7 +31,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         (None, {"fields": ["connection", "stream", "status", "progress", "full", "trigger", "task_id", "error"]}),
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
         ("Counts", {"fields": ["pages", "records_seen", "records_created", "records_updated", "records_unchanged",
-                               "records_held"]}),
+                               "records_held", "records_refused", "refused_samples"]}),
         ("Cursor", {"fields": ["cursor_before", "cursor_after"]}),
     ]
     # While a run is going its page reloads itself, so staff watch records, pages and rate move.
