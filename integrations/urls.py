@@ -1,6 +1,7 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import account_views, views
 from .oauth import views as oauth_views
 from .webhooks.views import receive_webhook
 
@@ -8,6 +9,21 @@ urlpatterns = [
     path("portal/", views.portal_index, name="portal"),
     path("portal/connections/<int:pk>/", views.portal_connection, name="portal-connection"),
     path("portal/connections/<int:pk>/disconnect/", views.portal_disconnect, name="portal-disconnect"),
+    path("portal/connections/<int:pk>/status.json", views.portal_connection_status, name="portal-connection-status"),
+    path("portal/connections/<int:pk>/sync/", views.portal_sync_now, name="portal-sync-now"),
+    path("portal/connections/<int:pk>/resume/", views.portal_resume, name="portal-resume"),
+    path("portal/account/", account_views.account, name="portal-account"),
+    path("portal/account/tokens/<int:pk>/revoke/", account_views.revoke_token, name="portal-token-revoke"),
+    # Password change and reset by e-mail: Django's own views (templates in templates/registration/).
+    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
     # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
     path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),

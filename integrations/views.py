@@ -3,22 +3,27 @@ goes through the merchant's retailer, so another retailer's connection is a 404,
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from .health import connections_health, refresh_health
+from .live_status import SyncNowRefused, live_status, sync_now
 from .models import Connection
 from .oauth.disconnect import disconnect
 from .oauth.status import attention, token_state
 from .providers import all_providers, get_provider
+from .sync.failures import resume
 from .tenancy import retailer_for_user
 
 
-def _describe(connection: Connection) -> Connection:
+def _describe(connection: Connection, health=None) -> Connection:
     provider = get_provider(connection.provider)
     connection.provider_name = provider.name
     connection.token_state = token_state(connection)
     connection.attention = attention(connection)
     connection.connect_input = provider.connect_input
+    connection.health = health
     return connection
 
 
@@ -26,32 +31,74 @@ def _connectable():
     return [p for p in all_providers() if p.oauth() is not None and p.is_configured()]
 
 
+def _own(request, pk: int) -> Connection:
+    retailer = retailer_for_user(request.user)
+    return get_object_or_404(Connection.objects.for_retailer(retailer), pk=pk)
+
+
 @login_required
 def portal_index(request):
     retailer = retailer_for_user(request.user)
-    connections = [_describe(c) for c in
-                   Connection.objects.for_retailer(retailer).order_by("provider", "external_account_id")]
+    rows = list(Connection.objects.for_retailer(retailer).order_by("provider", "external_account_id"))
+    health = connections_health(rows)
+    connections = [_describe(c, health[c.pk]) for c in rows]
     return render(request, "portal/index.html",
                   {"retailer": retailer, "connections": connections, "providers": _connectable()})
 
 
 @login_required
 def portal_connection(request, pk: int):
-    retailer = retailer_for_user(request.user)
-    connection = _describe(get_object_or_404(Connection.objects.for_retailer(retailer), pk=pk))
-    schedules = connection.schedules.order_by("stream")
+    connection = _own(request, pk)
+    status = live_status(connection)
+    _describe(connection, status["health"])
     return render(request, "portal/connection.html",
-                  {"retailer": retailer, "connection": connection, "schedules": schedules})
+                  {"retailer": connection.retailer, "connection": connection, "status": status,
+                   "streams": status["streams"]})
+
+
+@login_required
+def portal_connection_status(request, pk: int):
+    """JSON polled by the connection page while syncs run (no reload)."""
+    return JsonResponse(live_status(_own(request, pk)))
+
+
+@require_POST
+@login_required
+def portal_sync_now(request, pk: int):
+    connection = _own(request, pk)
+    try:
+        runs = sync_now(connection, user_id=request.user.pk)
+    except SyncNowRefused as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, f"Sync started for {len(runs)} stream(s); this page updates as they run.")
+    return redirect("portal-connection", pk=pk)
+
+
+@require_POST
+@login_required
+def portal_resume(request, pk: int):
+    connection = _own(request, pk)
+    names = resume(connection, trigger="manual")
+    refresh_health(connection.pk)
+    if names:
+        messages.success(request, f"Resumed {', '.join(names)}; syncing now.")
+    else:
+        messages.info(request, "Nothing was paused.")
+    return redirect("portal-connection", pk=pk)
 
 
 @require_POST
 @login_required
 def portal_disconnect(request, pk: int):
-    retailer = retailer_for_user(request.user)
-    connection = get_object_or_404(Connection.objects.for_retailer(retailer), pk=pk)
+    connection = _own(request, pk)
     name = get_provider(connection.provider).name
     if connection.status != Connection.Status.DISCONNECTED:
         disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
+        refresh_health(connection.pk)
     messages.success(request, f"{name} account {connection.display_name or connection.external_account_id} is "
                      "disconnected. ShelfOps stopped syncing it and deleted its access; data already synced stays.")
     return redirect("portal")
+
+
+

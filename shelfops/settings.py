@@ -342,6 +342,24 @@ LOGGING = {
     },
 }
 
+# --- issue 15: connection health, failure recovery, notifications ---
+# A stream is stale (notified) when its last completed run is older than 2 intervals + this grace.
+HEALTH_FRESHNESS_GRACE_SECONDS = env.int("HEALTH_FRESHNESS_GRACE_SECONDS", default=600)
+# A run cut short by the provider (open breaker, outage, rate limit) is retried after base * 2**(n-1) seconds
+# (at least the breaker's Retry-After), capped: minutes, not the next schedule slot.
+SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=60.0)
+SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=900.0)
+# This many failed runs in a row, failing for at least the grace period, pause a stream with its reason.
+SYNC_PAUSE_AFTER_FAILURES = env.int("SYNC_PAUSE_AFTER_FAILURES", default=5)
+SYNC_PAUSE_GRACE_SECONDS = env.int("SYNC_PAUSE_GRACE_SECONDS", default=600)
+# Breaker on failure rate: open when at least HTTP_BREAKER_FAILURES failures make up at least this share of
+# the calls within HTTP_BREAKER_WINDOW_SECONDS (15% transient errors slow a sync instead of aborting it).
+HTTP_BREAKER_FAILURE_RATE = env.float("HTTP_BREAKER_FAILURE_RATE", default=0.5)
+# "Sync now" from the portal: at most one request per connection per this many seconds.
+PORTAL_SYNC_NOW_MIN_SECONDS = env.int("PORTAL_SYNC_NOW_MIN_SECONDS", default=60)
+SHELFOPS_PERIODIC_TASKS["Check connection health"] = ("integrations.health.check_connections", 60)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("integrations.context_processors.health_banner")
+
 # --- issue 20: operations console (admin dashboard, /metrics, structured logs) ---
 # The admin site with the ShelfOps header and the dashboard home replaces the stock one (same app label "admin").
 INSTALLED_APPS = [

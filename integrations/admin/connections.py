@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
 from integrations.models import Connection, SyncSchedule
 
@@ -16,30 +17,54 @@ class SyncScheduleInline(IntervalInWordsMixin, admin.TabularInline):
     model = SyncSchedule
     form = SyncScheduleInlineForm
     extra = 0
-    fields = ["stream", "enabled", "interval_seconds", "next_run_at", "last_run_at", "last_outcome", latest_run]
-    readonly_fields = ["last_run_at", "last_outcome", latest_run]
+    fields = ["stream", "enabled", "interval_seconds", "next_run_at", "last_run_at", "last_outcome", latest_run,
+              "consecutive_failures", "paused_reason"]
+    readonly_fields = ["last_run_at", "last_outcome", latest_run, "consecutive_failures", "paused_reason"]
+
+
+@admin.display(description="health", ordering="health_state")
+def health(connection):
+    """The stored health (refreshed after every run and every minute): no query per row in the list."""
+    from integrations.health import stored_health
+
+    h = stored_health(connection)
+    reasons = format_html_join("", "<li>{}</li>", ((r.text,) for r in h.reasons))
+    return format_html('<strong class="health-{}">{}</strong><ul class="reasons">{}</ul>', h.state, h.label,
+                       reasons)
+
+
+@admin.action(description="Resume paused streams and sync them now")
+def resume_paused(modeladmin, request, queryset):
+    from integrations.health import refresh_health
+    from integrations.sync.failures import resume
+
+    for connection in queryset:
+        names = resume(connection, trigger="manual")
+        refresh_health(connection.pk)
+        modeladmin.message_user(request, f"{connection}: resumed {', '.join(names) or 'nothing (none paused)'}.",
+                                messages.SUCCESS)
 
 
 @admin.register(Connection)
 class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     form = ConnectionForm  # write-only private key upload for NetSuite M2M connections
-    # Fits 1280 px: the account (link), who, which provider, its state, when data last arrived, what is wrong.
-    list_display = ["external_account_id", "retailer", "provider", "status_badge", "last_successful_sync_at",
-                    "problem_text", breaker_badge]
+    # Fits 1280 px: the account (link), who, which provider, its state and health, when data last arrived.
+    list_display = ["external_account_id", "retailer", "provider", "status_badge", health,
+                    "last_successful_sync_at", breaker_badge]
     list_display_links = ["external_account_id"]
-    list_filter = [ConnectionHealthFilter, "provider", "status", "retailer", "auth_mode"]
+    list_filter = [ConnectionHealthFilter, "health_state", "provider", "status", "retailer", "auth_mode"]
     search_fields = ["external_account_id", "display_name", "retailer__name"]
     list_select_related = ["retailer"]
     access_token_state = secret_state("access_token", "access token")
     refresh_token_state = secret_state("refresh_token", "refresh token")
     private_key_state = secret_state("private_key", "private key")
-    readonly_fields = [circuit_breaker, "access_token_state", "refresh_token_state", "private_key_state",
+    readonly_fields = [health, circuit_breaker, "access_token_state", "refresh_token_state", "private_key_state",
                        "token_expires_at", "refresh_token_expires_at", "last_refresh_at", "last_refresh_error",
                        "refresh_failures",
                        "connected_at", "disconnected_at", "last_successful_sync_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["retailer", "provider", "external_account_id", "display_name", "status", "problem",
-                           circuit_breaker]}),
+                           health, circuit_breaker]}),
         ("Credentials", {"fields": ["auth_mode", "scopes", "access_token_state", "refresh_token_state",
                                     "token_expires_at", "refresh_token_expires_at", "last_refresh_at",
                                     "last_refresh_error", "refresh_failures", "certificate_id",
@@ -52,7 +77,7 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     actions = [sync_actions.sync_now, sync_actions.full_resync,
                connection_actions.refresh_token_now, connection_actions.test_connection,
                connection_actions.pause_syncing, connection_actions.resume_syncing,
-               connection_actions.disconnect_connections]
+               connection_actions.disconnect_connections, resume_paused]
 
     class Media:
         css = ADMIN_CSS

@@ -28,7 +28,7 @@ def run_rate(run: SyncRun) -> float | None:
 class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
     # Fits 1280 px: the status and count columns matter most; "progress" says records, pages and rate.
     list_display = ["id", "connection", "stream", "status_badge", "trigger", "finished_at", "progress",
-                    "records_created", "records_updated", "records_held"]
+                    "records_created", "records_updated", "records_held", "records_refused"]
     live_statuses = ("queued", "running")
     list_filter = ["status", "stream", "trigger", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id", "error"]
@@ -38,7 +38,7 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
         (None, {"fields": ["connection", "stream", "status", "progress", "full", "trigger", "task_id", "error"]}),
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
         ("Counts", {"fields": ["pages", "records_seen", "records_created", "records_updated", "records_unchanged",
-                               "records_held"]}),
+                               "records_held", "records_refused", "refused_samples"]}),
         ("Cursor", {"fields": ["cursor_before_json", "cursor_after_json"]}),
     ]
 

@@ -6,6 +6,7 @@ from inventory.api.permissions import IsStaffToken
 from inventory.api.views.base import RetailerScopedReadOnlyViewSet
 
 from ..models import ApiCallLog, Connection, SyncRun
+from ..models.sync import COMPLETED_RUN_STATES
 from .filters import ApiCallLogFilter, SyncRunFilter
 from .serializers import ApiCallLogSerializer, ConnectionSerializer, SyncRunSerializer
 
@@ -39,13 +40,31 @@ class ConnectionViewSet(RetailerScopedReadOnlyViewSet):
     ordering_fields = ("id",)
     default_ordering = "id"
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._derive_missing_health(page if page is not None else [])
+        return page
+
+    def get_object(self):
+        obj = super().get_object()
+        self._derive_missing_health([obj])
+        return obj
+
+    def _derive_missing_health(self, rows):
+        """Rows never refreshed yet get their health derived for the whole page at once (constant queries)."""
+        from integrations.health import connections_health
+
+        missing = [c for c in rows if not c.health_state]
+        for connection, health in zip(missing, connections_health(missing).values(), strict=True):
+            connection.derived_health = health
+
     def scoped_queryset(self, retailer):
         return Connection.objects.filter(retailer=retailer).prefetch_related(
             "schedules",
             Prefetch("sync_runs", queryset=_latest_run_per_stream(), to_attr="latest_runs"),
             Prefetch(
                 "sync_runs",
-                queryset=_latest_run_per_stream(status=SyncRun.Status.SUCCEEDED),
+                queryset=_latest_run_per_stream(status__in=COMPLETED_RUN_STATES),
                 to_attr="latest_successes",
             ),
         )

@@ -1,7 +1,9 @@
 """Circuit breaker per provider account, its state shared through the store like the budget.
 
-closed --N failures within the window--> open --cool-down--> half-open (one probe) --success--> closed
-                                                                              \\--failure--> open
+closed --N failures within the window, and at least RATE of the calls there--> open --cool-down--> half-open
+(one probe) --success--> closed, --failure--> open
+The rate matters: a provider failing 15% of calls is slow, not down; the client's retries ride it out, so the
+sync finishes instead of being cut off at page 7 of 40. A provider that is down fails every call (rate 100%).
 Only connection errors, timeouts and 5xx count as failures: a 4xx is the caller's fault and a 429 means the
 provider is up (and is handled by the limiter). Opening alerts staff once: an ERROR on ``shelfops.alerts`` (mailed
 to ADMINS by settings.LOGGING's AdminEmailHandler), and the state shows on the connection in admin.
@@ -35,18 +37,20 @@ class CircuitBreaker:
         return decision
 
     def record_success(self) -> None:
-        previous = self.store.breaker_success(self.key)
+        previous = self.store.breaker_success(self.key, now=self.clock(), window=self.config.breaker_window)
         if previous != "closed":
             log.warning("circuit closed again for %s (was %s)", self.label, previous)
 
     def record_failure(self, reason: str) -> None:
         outcome = self.store.breaker_failure(self.key, now=self.clock(), window=self.config.breaker_window,
-                                             threshold=self.config.breaker_failures)
+                                             threshold=self.config.breaker_failures,
+                                             rate=self.config.breaker_failure_rate)
         if outcome == "opened":
             alerts.error(
-                "Circuit breaker OPEN for %s after %s (%d failures within %.0fs, or a failed probe); calls are "
-                "rejected for %.0fs, then one probe is let through.",
-                self.label, reason, self.config.breaker_failures, self.config.breaker_window,
+                "Circuit breaker OPEN for %s after %s (%d+ failures and %.0f%%+ of calls within %.0fs, or a failed "
+                "probe); calls are rejected for %.0fs, then one probe is let through.",
+                self.label, reason, self.config.breaker_failures, 100 * self.config.breaker_failure_rate,
+                self.config.breaker_window,
                 self.config.breaker_cooldown,
             )
 

@@ -20,6 +20,7 @@ DEFAULTS = {
     "HTTP_REACTIVE_SLOW_SECONDS": 300.0,  # after a 429, a reactive account is paced for this long
     "HTTP_BREAKER_FAILURES": 5,  # failures (5xx, timeouts, connection errors) ...
     "HTTP_BREAKER_WINDOW_SECONDS": 60.0,  # ... within this window open the breaker
+    "HTTP_BREAKER_FAILURE_RATE": 0.5,  # ... and make up at least this share of the calls counted there
     "HTTP_BREAKER_COOLDOWN_SECONDS": 30.0,  # open this long, then one probe goes through
     "HTTP_POOL_MAXSIZE": 32,  # pooled connections per host per process
     "OAUTH_REFRESH_MARGIN_SECONDS": 300,  # a token expiring within this is refreshed before the call
@@ -39,6 +40,7 @@ class ClientConfig:
     reactive_slow_seconds: float
     breaker_failures: int
     breaker_window: float
+    breaker_failure_rate: float
     breaker_cooldown: float
     refresh_margin: float
 
@@ -65,6 +67,7 @@ def load() -> ClientConfig:
         reactive_slow_seconds=float(setting("HTTP_REACTIVE_SLOW_SECONDS")),
         breaker_failures=int(setting("HTTP_BREAKER_FAILURES")),
         breaker_window=float(setting("HTTP_BREAKER_WINDOW_SECONDS")),
+        breaker_failure_rate=float(setting("HTTP_BREAKER_FAILURE_RATE")),
         breaker_cooldown=float(setting("HTTP_BREAKER_COOLDOWN_SECONDS")),
         refresh_margin=float(setting("OAUTH_REFRESH_MARGIN_SECONDS")),
     )

@@ -58,6 +58,10 @@ class Connection(models.Model):
     connected_at = models.DateTimeField(null=True, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
     last_successful_sync_at = models.DateTimeField(null=True, blank=True)
+    # The last health notified (integrations.health): a change of state is what sends one e-mail.
+    health_state = models.CharField(max_length=32, blank=True, db_index=True)
+    health_reasons = models.JSONField(default=list, blank=True)
+    health_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -20,6 +20,8 @@ class SyncCursor(models.Model):
 
 
 ACTIVE_RUN_STATES = ("queued", "running")
+# Runs that moved the stream forward (freshness counts from these).
+COMPLETED_RUN_STATES = ("succeeded", "succeeded_with_errors")
 
 
 class SyncRun(models.Model):
@@ -27,12 +29,14 @@ class SyncRun(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        # Finished, but ingest refused some records (count and samples on the run): never reported as plain success.
+        SUCCEEDED_WITH_ERRORS = "succeeded_with_errors", "Succeeded with errors"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
     stream = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.QUEUED, db_index=True)
     full = models.BooleanField(default=False, help_text="Full resync: ignores the saved cursor.")
     trigger = models.CharField(max_length=32, blank=True, help_text="schedule, manual, connect, webhook, command")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -45,6 +49,10 @@ class SyncRun(models.Model):
     records_updated = models.PositiveIntegerField(default=0)
     records_unchanged = models.PositiveIntegerField(default=0)
     records_held = models.PositiveIntegerField(default=0)
+    records_refused = models.PositiveIntegerField(default=0, help_text="Records ingest refused (bad data).")
+    refused_samples = models.JSONField(
+        default=list, blank=True, help_text="The first few refused records with their errors (no secrets)."
+    )
     cursor_before = models.JSONField(null=True, blank=True)
     cursor_after = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -80,6 +88,12 @@ class SyncSchedule(models.Model):
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_outcome = models.CharField(max_length=255, blank=True)
+    # Failure handling (integrations.sync.failures): consecutive failed runs; past the limit the stream is paused
+    # with a reason until a successful test, a reconnect or a person resumes it.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "stream"], name="uniq_schedule_per_stream")]

@@ -1,10 +1,11 @@
 """Finishing a connect: attach the granted tokens to the retailer's connection for that external account, create
-its sync schedules (the initial sync is queued by ``next_run_at=now``: the dispatcher picks them up), run the
-provider's post-connect set-up (Shopify webhook subscriptions) and mark it active."""
+its sync schedules, run the provider's post-connect set-up (Shopify webhook subscriptions), mark it active and
+queue the initial syncs at once (when the transaction commits), not at the next dispatcher tick plus jitter."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -68,21 +69,32 @@ def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet
     logger.info("%s %s connection %s for retailer %s", "reconnected" if reconnect else "connected", provider.key,
                 connection.pk, session.retailer_id)
     flow.after_connect(connection)
+    from integrations.sync.services import request_all
+
+    request_all(connection, trigger="connect")
+    from integrations.health import refresh_health
+
+    refresh_health(connection.pk)
     return connection
 
 
 def ensure_schedules(connection: Connection, now) -> None:
     """One schedule per stream with the provider's default interval; on reconnect keep staff's interval edits but
-    re-enable and run now."""
+    re-enable and resume paused streams. The first runs are queued by ``complete_connection`` at once, so the
+    next scheduled run is one interval away."""
     defaults = connection_provider(connection).schedule_defaults
     for stream, interval in defaults.items():
         schedule, created = SyncSchedule.objects.get_or_create(
-            connection=connection, stream=stream, defaults={"interval_seconds": interval, "next_run_at": now}
+            connection=connection, stream=stream,
+            defaults={"interval_seconds": interval, "next_run_at": now + timedelta(seconds=interval)},
         )
         if not created:
             schedule.enabled = True
-            schedule.next_run_at = now
-            schedule.save(update_fields=["enabled", "next_run_at"])
+            schedule.next_run_at = now + timedelta(seconds=schedule.interval_seconds)
+            schedule.paused_at, schedule.paused_reason = None, ""
+            schedule.consecutive_failures, schedule.failing_since = 0, None
+            schedule.save(update_fields=["enabled", "next_run_at", "paused_at", "paused_reason",
+                                         "consecutive_failures", "failing_since"])
 
 
 def connection_provider(connection: Connection):

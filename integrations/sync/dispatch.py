@@ -27,10 +27,11 @@ from integrations.models import Connection, SyncRun, SyncSchedule
 from .services import enqueue_many
 
 _RUN_COLUMNS = ("connection_id", "stream", "created_at", "task_id", "status", "full", "trigger", "pages",
-                "records_seen", "records_created", "records_updated", "records_unchanged", "records_held", "error")
+                "records_seen", "records_created", "records_updated", "records_unchanged", "records_held", "error",
+                "records_refused", "refused_samples")
 # The same for every run the dispatcher creates: written as literals, so a 1,000-run batch binds 4,000 parameters
 # instead of 14,000.
-_RUN_CONSTANTS = f"'{SyncRun.Status.QUEUED.value}', FALSE, 'schedule', 0, 0, 0, 0, 0, 0, ''"
+_RUN_CONSTANTS = f"'{SyncRun.Status.QUEUED.value}', FALSE, 'schedule', 0, 0, 0, 0, 0, 0, '', 0, '[]'"
 
 
 def _insert_runs(pairs: list[tuple[int, str]], now) -> list[tuple[int, int, str, str]]:
@@ -59,7 +60,8 @@ def claim_batch(now, batch_size: int) -> tuple[list[tuple[int, int, str, str]], 
     with transaction.atomic():
         due = (
             SyncSchedule.objects.filter(
-                enabled=True, next_run_at__lte=now, connection__status=Connection.Status.ACTIVE
+                enabled=True, next_run_at__lte=now, connection__status=Connection.Status.ACTIVE,
+                paused_at__isnull=True,  # paused after repeated failures: resumed by a test, reconnect or person
             )
             .order_by("next_run_at")
         )

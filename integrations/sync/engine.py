@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integrations.console.logs import bind, log_context
 from integrations.models import Connection, SyncCursor, SyncRun, SyncSchedule
-from integrations.models.sync import ACTIVE_RUN_STATES
+from integrations.models.sync import ACTIVE_RUN_STATES, COMPLETED_RUN_STATES
 from integrations.providers import get_provider
 from inventory.records import IngestCounts, Source
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_SECONDS = 5.0
 ERROR_MAX_CHARS = 2000
+REFUSED_SAMPLES = 5  # refused records kept on the run (the count says how many more)
 class SyncRefused(Exception):
     """The run cannot start (connection not active, unknown stream); recorded on the run."""
 
@@ -181,6 +182,12 @@ class RunExecutor:
             run.records_updated += counts.updated
             run.records_unchanged += counts.unchanged
             run.records_held += counts.held
+            refused = refused_count(counts)
+            if refused:
+                run.records_refused += refused
+                room = REFUSED_SAMPLES - len(run.refused_samples)
+                if room > 0:
+                    run.refused_samples = [*run.refused_samples, *counts.errors[:room]]
             run.heartbeat_at = timezone.now()
             if page.cursor is not None:
                 run.cursor_after = page.cursor
@@ -188,6 +195,7 @@ class RunExecutor:
                 pages=run.pages, records_seen=run.records_seen, records_created=run.records_created,
                 records_updated=run.records_updated, records_unchanged=run.records_unchanged,
                 records_held=run.records_held, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after,
+                records_refused=run.records_refused, refused_samples=run.refused_samples,
             ):
                 raise RunFenced("the run was declared dead by stale-run recovery")
         self._last_beat = time.monotonic()
@@ -217,22 +225,44 @@ class RunExecutor:
                 self.progress(run, page)
 
 
-def finish(run: SyncRun, status: str, error: str = "") -> None:
+def refused_count(counts: IngestCounts) -> int:
+    """Records ingest refused on one page. Ingest lists up to 100 per call and then one "more bad records
+    skipped" line; a page never holds that many bad records in practice, and if it does the run still ends
+    "succeeded with errors" with the samples, only the count is then a lower bound."""
+    return sum(1 for e in counts.errors if not e.startswith("more bad records skipped"))
+
+
+def finish(run: SyncRun, status: str, error: str = "", exc: BaseException | None = None) -> None:
+    from . import failures
+
     now = timezone.now()
+    if status == SyncRun.Status.SUCCEEDED and run.records_refused:
+        status = SyncRun.Status.SUCCEEDED_WITH_ERRORS
+        error = f"{run.records_refused} record(s) refused; first: {'; '.join(run.refused_samples[:2])}"
+        error = error[:ERROR_MAX_CHARS]
     updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
         status=status, finished_at=now, error=error
     )
     if not updated:
         return  # fenced: recovery already recorded an outcome for this run
     run.status, run.finished_at, run.error = status, now, error
-    if status == SyncRun.Status.SUCCEEDED:
-        outcome = f"succeeded: {run.records_seen} records, {run.records_created} new, {run.records_updated} updated"
+    if status in COMPLETED_RUN_STATES:
+        outcome = f"{status}: {run.records_seen} records, {run.records_created} new, {run.records_updated} updated"
+        if run.records_refused:
+            outcome += f", {run.records_refused} refused"
         Connection.objects.filter(pk=run.connection_id).update(last_successful_sync_at=now)
     else:
         outcome = f"{status}: {error}"
     SyncSchedule.objects.filter(connection_id=run.connection_id, stream=run.stream).update(
         last_run_at=now, last_outcome=outcome[:255]
     )
+    if status in COMPLETED_RUN_STATES:
+        failures.after_success(run)
+    elif status == SyncRun.Status.FAILED and not isinstance(exc, SyncRefused):
+        failures.after_failure(run, exc)
+    from integrations.health import refresh_health
+
+    refresh_health(run.connection_id)
 
 
 def execute(run_id: int, *, client=None, progress=None) -> SyncRun | None:
@@ -256,7 +286,7 @@ def _execute(run_id: int, *, client, progress) -> SyncRun | None:
         return run
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the cursor keeps the last page
         log.warning("sync run %s (%s/%s) failed: %s", run.pk, run.connection, run.stream, describe(exc))
-        finish(run, SyncRun.Status.FAILED, describe(exc))
+        finish(run, SyncRun.Status.FAILED, describe(exc), exc)
         return run
     finish(run, SyncRun.Status.SUCCEEDED)
     return run

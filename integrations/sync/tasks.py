@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from . import dispatch, engine, recovery, services
+from integrations import health
+
+from . import dispatch, engine, failures, recovery, services
 
 
 @shared_task(name="integrations.sync.dispatch_due_schedules", ignore_result=True)
@@ -27,3 +29,11 @@ def run_sync(run_id: int) -> str | None:
         return f"waiting for {', '.join(blockers)}"
     run = engine.execute(run_id)
     return run.status if run else None
+
+
+@shared_task(name="integrations.health.check_connections", ignore_result=True)
+def check_connections() -> dict:
+    """Beat (SHELFOPS_PERIODIC_TASKS): probe connections with paused streams (a successful test resumes them), then
+    refresh every connection's health, so freshness breaches notify even when no run ends."""
+    resumed = failures.probe_paused()
+    return {"resumed": resumed, "refreshed": health.refresh_all()}

@@ -28,6 +28,10 @@ def test_query_count_is_constant_in_page_size(path, acme, rival, acme_staff_clie
     # A second connection with its own streams, so connection lists have several rows too.
     extra = build_tenant(acme.retailer, prefix="acme2", stores=1, products=1, lines_per_pair=1)
     assert extra.connection.retailer == acme.retailer
+    if path == "connections/":
+        from integrations.health import refresh_all
+
+        refresh_all()  # health is stored after every run and by the periodic check; lists read the stored copy
     url = "/api/v1/" + path.format(store=acme.stores[0].pk, product=acme.products[0].pk)
     sep = "&" if "?" in url else "?"
     small_q, small_n = count_queries(acme_staff_client, f"{url}{sep}page_size=1")
@@ -35,3 +39,12 @@ def test_query_count_is_constant_in_page_size(path, acme, rival, acme_staff_clie
     assert big_n > small_n == 1
     assert big_q == small_q
     assert small_q <= 6  # token lookup + (filter choice lookups) + the page + connection prefetches
+
+
+def test_connections_never_refreshed_derive_health_per_page_not_per_row(acme, acme_staff_client):
+    from .conftest import build_tenant
+
+    build_tenant(acme.retailer, prefix="acme2", stores=1, products=1, lines_per_pair=1)
+    small_q, _ = count_queries(acme_staff_client, "/api/v1/connections/?page_size=1")
+    big_q, big_n = count_queries(acme_staff_client, "/api/v1/connections/?page_size=1000")
+    assert big_n == 2 and big_q == small_q

@@ -137,3 +137,34 @@ def test_open_breaker_shows_on_the_connection_in_admin(make_connection, client_f
     assert b"circuit breaker" in page.content.lower() and b"OPEN since" in page.content
     listing = admin_client.get("/admin/integrations/connection/")
     assert listing.status_code == 200 and b"OPEN since" in listing.content
+
+
+# --- failure rate (issue 15) ---------------------------------------------------------------------------------
+def test_a_15_percent_failure_rate_never_opens_it_but_an_outage_does(breaker, clock):
+    # 200 calls over 100 s: every 7th fails (~14%), well over the 3-failure count within each 60 s window.
+    for n in range(200):
+        clock.advance(0.5)
+        if n % 7 == 0:
+            breaker.record_failure("HTTP 503")
+        else:
+            breaker.record_success()
+        breaker.before_call()  # never raises CircuitOpen
+    assert breaker.state()["state"] == "closed"
+    for _ in range(3):  # now the provider is down: every call fails
+        clock.advance(0.5)
+        breaker.record_failure("HTTP 503")
+    # Three more failures are not yet half of the calls counted in the window; an outage keeps failing.
+    for _ in range(200):
+        if breaker.state()["state"] == "open":
+            break
+        clock.advance(0.5)
+        breaker.record_failure("HTTP 503")
+    assert breaker.state()["state"] == "open"
+    with pytest.raises(CircuitOpen):
+        breaker.before_call()
+
+
+def test_without_recent_successes_the_count_alone_opens_it(breaker, clock):
+    for _ in range(3):
+        breaker.record_failure("timeout")
+    assert breaker.state()["state"] == "open"

@@ -7,7 +7,7 @@ import time
 import pytest
 import responses
 
-from integrations.models import Connection, OAuthSession, SyncSchedule
+from integrations.models import Connection, OAuthSession, SyncRun, SyncSchedule
 from integrations.providers.shopify.oauth import callback_hmac, clean_shop
 
 from ..vectors import VECTORS
@@ -141,7 +141,10 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
     schedules = {s.stream: s for s in SyncSchedule.objects.filter(connection=connection)}
     assert {k: s.interval_seconds for k, s in schedules.items()} == {
         "locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600}
-    assert all(s.enabled and s.next_run_at <= connection.connected_at for s in schedules.values())
+    # The initial syncs are queued at once (first data in seconds); the schedules' next slot is one interval on.
+    assert all(s.enabled and s.next_run_at > connection.connected_at for s in schedules.values())
+    initial = SyncRun.objects.filter(connection=connection, trigger="connect")
+    assert sorted(initial.values_list("stream", flat=True)) == sorted(schedules)
     page = merchant_client.get(response["Location"]).content.decode()
     assert "is connected" in page and "Active" in page
 

@@ -123,26 +123,34 @@ def breaker_before(s: dict, *, now: float, cooldown: float, probe_timeout: float
     return "allow", 0.0
 
 
-def breaker_success(s: dict) -> str:
-    """The provider answered: close the breaker (a successful probe closes a half-open one)."""
+def breaker_success(s: dict, *, now: float | None = None, window: float | None = None) -> str:
+    """The provider answered: close the breaker (a successful probe closes a half-open one). While failures are
+    on record, successes are counted too, so the breaker can judge the failure *rate* (with no failure in the
+    window the rate is 0 whatever the successes, so they need no bookkeeping)."""
     previous = s.get("state", CLOSED)
     if previous != CLOSED:
         s.clear()
         s["state"] = CLOSED
+    elif s.get("failures") and now is not None and window is not None:
+        s["successes"] = [float(t) for t in s.get("successes", []) if float(t) > now - window] + [now]
     return previous
 
 
-def breaker_failure(s: dict, *, now: float, window: float, threshold: int) -> str:
-    """Count a failure; returns ``opened`` when this failure opened the breaker (alert once), else the state."""
+def breaker_failure(s: dict, *, now: float, window: float, threshold: int, rate: float = 0.0) -> str:
+    """Count a failure; returns ``opened`` when this failure opened the breaker (alert once), else the state.
+    Opens when at least ``threshold`` failures within ``window`` are also at least ``rate`` of the calls counted
+    there: a provider failing 15% of calls slows a sync (retries) instead of cutting it off; one that is down
+    fails every call and opens it after ``threshold`` failures as before."""
     state = s.get("state", CLOSED)
     if state == HALF_OPEN:
-        s.update(state=OPEN, opened_at=now, failures=[])
+        s.update(state=OPEN, opened_at=now, failures=[], successes=[])
         return "opened"
     if state == OPEN:
         return OPEN
     failures = [float(t) for t in s.get("failures", []) if float(t) > now - window] + [now]
-    if len(failures) >= threshold:
-        s.update(state=OPEN, opened_at=now, failures=[])
+    successes = [float(t) for t in s.get("successes", []) if float(t) > now - window]
+    if len(failures) >= threshold and len(failures) / (len(failures) + len(successes)) >= rate:
+        s.update(state=OPEN, opened_at=now, failures=[], successes=[])
         return "opened"
-    s["failures"] = failures
+    s["failures"], s["successes"] = failures, successes
     return CLOSED

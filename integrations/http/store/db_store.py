@@ -71,11 +71,12 @@ class DatabaseStore:
     def breaker_before(self, key, **kwargs) -> tuple[str, float]:
         return self._mutate(f"breaker:{key}", lambda s: algo.breaker_before(s, **kwargs))
 
-    def breaker_success(self, key) -> str:
-        # Read first: the common case (closed) needs no write lock at all.
-        if self._read(f"breaker:{key}").get("state", algo.CLOSED) == algo.CLOSED:
+    def breaker_success(self, key, *, now=None, window=None) -> str:
+        # Read first: the common case (closed, no recent failure) needs no write lock at all.
+        current = self._read(f"breaker:{key}")
+        if current.get("state", algo.CLOSED) == algo.CLOSED and not current.get("failures"):
             return algo.CLOSED
-        return self._mutate(f"breaker:{key}", algo.breaker_success)
+        return self._mutate(f"breaker:{key}", lambda s: algo.breaker_success(s, now=now, window=window))
 
     def breaker_failure(self, key, **kwargs) -> str:
         return self._mutate(f"breaker:{key}", lambda s: algo.breaker_failure(s, **kwargs))

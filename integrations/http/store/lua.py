@@ -99,27 +99,38 @@ return {'allow', '0'}
 BREAKER_SUCCESS = """
 local previous = redis.call('HGET', KEYS[1], 'state') or 'closed'
 if previous ~= 'closed' then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
   redis.call('HSET', KEYS[1], 'state', 'closed')
+  return previous
+end
+-- Successes only matter for the failure rate while failures are on record (see algorithms.breaker_success).
+if ARGV[1] and redis.call('EXISTS', KEYS[2]) == 1 then
+  local now = tonumber(ARGV[1]); local window = tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[3], tostring(now), ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tostring(now - window))
+  redis.call('EXPIRE', KEYS[3], math.ceil(window) + 60)
 end
 return previous
 """
 
 BREAKER_FAILURE = """
-local k = KEYS[1]; local f = KEYS[2]
+local k = KEYS[1]; local f = KEYS[2]; local ok = KEYS[3]
 local now = tonumber(ARGV[1]); local window = tonumber(ARGV[2]); local threshold = tonumber(ARGV[3])
+local rate = tonumber(ARGV[5] or '0') or 0
 local state = redis.call('HGET', k, 'state') or 'closed'
 if state == 'half_open' then
   redis.call('HSET', k, 'state', 'open', 'opened_at', tostring(now))
-  redis.call('DEL', f)
+  redis.call('DEL', f, ok)
   return 'opened'
 end
 if state == 'open' then return 'open' end
 redis.call('ZADD', f, tostring(now), ARGV[4])
 redis.call('ZREMRANGEBYSCORE', f, '-inf', tostring(now - window))
-if redis.call('ZCARD', f) >= threshold then
+redis.call('ZREMRANGEBYSCORE', ok, '-inf', tostring(now - window))
+local failures = redis.call('ZCARD', f); local successes = redis.call('ZCARD', ok)
+if failures >= threshold and failures / (failures + successes) >= rate then
   redis.call('HSET', k, 'state', 'open', 'opened_at', tostring(now))
-  redis.call('DEL', f)
+  redis.call('DEL', f, ok)
   return 'opened'
 end
 redis.call('EXPIRE', f, math.ceil(window) + 60)

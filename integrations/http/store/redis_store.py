@@ -44,8 +44,9 @@ class RedisStore:
         return f"{PREFIX}:slots:{key}"
 
     @staticmethod
-    def _breaker(key: str) -> tuple[str, str]:
-        return f"{PREFIX}:breaker:{key}", f"{PREFIX}:breaker:{key}:failures"
+    def _breaker(key: str) -> tuple[str, str, str]:
+        base = f"{PREFIX}:breaker:{key}"
+        return base, f"{base}:failures", f"{base}:successes"
 
     # budget ----------------------------------------------------------------------------------------------
     def bucket_reserve(self, key, *, now, cost, rate, burst, max_wait, headroom=0.0, reactive=False) -> Reservation:
@@ -85,15 +86,17 @@ class RedisStore:
         decision, wait = self._before(keys=[self._breaker(key)[0]], args=[_s(now), _s(cooldown), _s(probe_timeout)])
         return decision.decode(), _f(wait)
 
-    def breaker_success(self, key) -> str:
-        return self._success(keys=list(self._breaker(key))).decode()
+    def breaker_success(self, key, *, now=None, window=None) -> str:
+        args = [] if now is None or window is None else [_s(now), _s(window), f"{now!r}:{uuid.uuid4().hex}"]
+        return self._success(keys=list(self._breaker(key)), args=args).decode()
 
-    def breaker_failure(self, key, *, now, window, threshold) -> str:
+    def breaker_failure(self, key, *, now, window, threshold, rate=0.0) -> str:
         member = f"{now!r}:{uuid.uuid4().hex}"
-        return self._failure(keys=list(self._breaker(key)), args=[_s(now), _s(window), int(threshold), member]).decode()
+        return self._failure(keys=list(self._breaker(key)),
+                             args=[_s(now), _s(window), int(threshold), member, _s(rate)]).decode()
 
     def breaker_state(self, key) -> dict:
-        state_key, failures_key = self._breaker(key)
+        state_key, failures_key, _successes_key = self._breaker(key)
         raw = {k.decode(): v.decode() for k, v in self.redis.hgetall(state_key).items()}
         state = {"state": raw.get("state", "closed"), "failures": int(self.redis.zcard(failures_key))}
         if "opened_at" in raw:
