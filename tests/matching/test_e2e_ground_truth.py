@@ -55,7 +55,6 @@ def test_three_systems_of_one_retailer_become_one_catalog(sandbox_server, acme, 
     facts = truth(sandbox_server.state, "acme-truth")
     for kind in ("items", "locations"):
         result = score(facts, kind, acme, retailer.pk)
-        print(kind, result.true_pairs, result.matched_pairs, result.together_pairs, result.wrong_pairs)
         assert result.true_pairs > 0
         assert result.precision == 1.0, (kind, result.wrong_pairs)
         assert result.recall >= 0.95, (kind, result.recall)
