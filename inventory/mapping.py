@@ -69,6 +69,12 @@ def attach_held_rows_bulk(model: type[StoreMapping] | type[ProductMapping], mapp
     return changed
 
 
+def reattach_bulk(model, mapping_ids: Iterable[int]) -> int:
+    """Make every row stored under these mappings follow the mapping's current target (after a merge/undo)."""
+    ids = sorted(mapping_ids)
+    return sum(_attach(model, ids[start : start + _CHUNK], only_held=False) for start in range(0, len(ids), _CHUNK))
+
+
 def _attach(model, mapping_ids: Sequence[int], *, only_held: bool) -> int:
     """One UPDATE per table: each row takes its mapping's current target, and only rows that differ are written
     (so attaching twice changes nothing the second time, and ``updated_at`` stays honest)."""
