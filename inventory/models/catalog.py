@@ -35,6 +35,13 @@ class Store(models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "address_key"}
         super().save(*args, **kwargs)
 
+    @property
+    def awaiting(self) -> list:
+        """Records of other systems suggested as this store, waiting for a person (inventory.matching)."""
+        from inventory.matching.provenance import awaiting_for
+
+        return awaiting_for(self)
+
 
 class Product(models.Model):
     """A sellable product of a retailer, matched across providers by barcode (GTIN/UPC), then SKU."""
@@ -70,3 +77,10 @@ class Product(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "sku_key", "barcode_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def awaiting(self) -> list:
+        """Items of other systems suggested as this product, waiting for a person (inventory.matching)."""
+        from inventory.matching.provenance import awaiting_for
+
+        return awaiting_for(self)

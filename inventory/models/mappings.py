@@ -34,7 +34,9 @@ class ExternalMapping(models.Model):
 
 class StoreMapping(ExternalMapping):
     store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="mappings")
-    suggested_store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    suggested_store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_mappings"
+    )
     # What the provider says about the location: the evidence a person compares with the suggested store.
     external_address = models.TextField(blank=True, default="", db_default="")
     external_timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
@@ -60,7 +62,7 @@ class ProductMapping(ExternalMapping):
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="mappings"
     )
     suggested_product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_mappings"
     )
     sku = models.CharField(max_length=255, blank=True)
     barcode = models.CharField(max_length=64, blank=True)

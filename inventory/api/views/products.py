@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from inventory.models import Product
 
 from ..filters import ProductFilter
+from ..provenance import with_provenance
 from ..serializers import ProductSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
@@ -32,4 +33,4 @@ class ProductViewSet(RetailerScopedReadOnlyViewSet):
     default_ordering = default_changes_ordering("id")
 
     def scoped_queryset(self, retailer):
-        return Product.objects.filter(retailer=retailer)
+        return with_provenance(Product.objects.filter(retailer=retailer), "product")

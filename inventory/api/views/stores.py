@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from inventory.models import Store
 
 from ..filters import StoreFilter
+from ..provenance import with_provenance
 from ..serializers import StoreSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
@@ -33,4 +34,4 @@ class StoreViewSet(RetailerScopedReadOnlyViewSet):
     default_ordering = default_changes_ordering("id")
 
     def scoped_queryset(self, retailer):
-        return Store.objects.filter(retailer=retailer)
+        return with_provenance(Store.objects.filter(retailer=retailer), "store")
