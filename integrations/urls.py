@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import matching_views, views
 from .oauth import views as oauth_views
 from .webhooks.views import receive_webhook
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("portal/", views.portal_index, name="portal"),
     path("portal/connections/<int:pk>/", views.portal_connection, name="portal-connection"),
     path("portal/connections/<int:pk>/disconnect/", views.portal_disconnect, name="portal-disconnect"),
+    path("portal/connections/<int:pk>/matching/", matching_views.matching_list, name="portal-matching"),
+    path("portal/connections/<int:pk>/matching/<int:item_id>/", matching_views.matching_pick,
+         name="portal-matching-pick"),
+    path("portal/connections/<int:pk>/matching/<int:item_id>/resolve/", matching_views.matching_resolve,
+         name="portal-matching-resolve"),
     # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
     path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),

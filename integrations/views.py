@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from inventory.matching.queue import count_unmatched_items
+
 from .models import Connection
 from .oauth.disconnect import disconnect
 from .oauth.status import attention, token_state
@@ -40,8 +42,9 @@ def portal_connection(request, pk: int):
     retailer = retailer_for_user(request.user)
     connection = _describe(get_object_or_404(Connection.objects.for_retailer(retailer), pk=pk))
     schedules = connection.schedules.order_by("stream")
+    unmatched = count_unmatched_items(retailer.pk, connection.provider, connection.external_account_id)
     return render(request, "portal/connection.html",
-                  {"retailer": retailer, "connection": connection, "schedules": schedules})
+                  {"retailer": retailer, "connection": connection, "schedules": schedules, "unmatched": unmatched})
 
 
 @require_POST
