@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import account_views, views
+from . import account_views, matching_views, views
 from .oauth import views as oauth_views
 from .webhooks.views import receive_webhook
 
@@ -24,6 +24,11 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    path("portal/connections/<int:pk>/matching/", matching_views.matching_list, name="portal-matching"),
+    path("portal/connections/<int:pk>/matching/<int:item_id>/", matching_views.matching_pick,
+         name="portal-matching-pick"),
+    path("portal/connections/<int:pk>/matching/<int:item_id>/resolve/", matching_views.matching_resolve,
+         name="portal-matching-resolve"),
     # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
     path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),

@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from inventory.matching.queue import count_unmatched_items
+
 from .health import connections_health, refresh_health
 from .live_status import SyncNowRefused, live_status, sync_now
 from .models import Connection
@@ -51,9 +53,10 @@ def portal_connection(request, pk: int):
     connection = _own(request, pk)
     status = live_status(connection)
     _describe(connection, status["health"])
+    unmatched = count_unmatched_items(connection.retailer_id, connection.provider, connection.external_account_id)
     return render(request, "portal/connection.html",
                   {"retailer": connection.retailer, "connection": connection, "status": status,
-                   "streams": status["streams"]})
+                   "streams": status["streams"], "unmatched": unmatched})
 
 
 @login_required

@@ -1,11 +1,13 @@
 """Mapping services: auto-map provider locations to stores and items to products, and attach held rows.
 
 Rules (README "Ingest and mappings"):
-- A location maps to a store through its StoreMapping; a new location gets a new store named after it.
-- An item maps to a product of the same retailer by barcode (GTIN/UPC), then by SKU. Several candidates is
-  ambiguous: the mapping stays unmapped for staff. No candidate: a product is created from the item (the
-  retailer's first provider is usually its product master), unless ``INVENTORY_AUTO_CREATE_PRODUCTS`` is False
-  or the item has neither barcode nor SKU (nothing another provider could ever match it by).
+- A location maps to the store at its address (``inventory.matching.stores``); a location at a new address gets a
+  new store named after it.
+- An item maps to a product of the same retailer by GTIN (validated, any format), then normalised SKU, names in
+  support (``inventory.matching.products``). Weak or conflicting evidence leaves the mapping unmapped with a
+  suggestion for a person. No candidate: a product is created from the item (the retailer's first provider is
+  usually its product master), unless ``INVENTORY_AUTO_CREATE_PRODUCTS`` is False or the item has neither barcode
+  nor SKU (nothing another provider could ever match it by).
 - Only rows with ``automatically_generated=True`` are touched by matching; a staff choice is never overwritten.
 - Sales lines and stock levels reference the mapping, so they are stored even while it is unmapped ("held");
   ``attach_held_rows`` copies the mapping's store/product onto them whenever the mapping changes.
@@ -13,13 +15,13 @@ Rules (README "Ingest and mappings"):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from inventory.matching import match_products, match_stores
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
 _LOCK_CLASS = 0x5E1F  # advisory-lock namespace for "matching/creating for this retailer"
@@ -67,6 +69,12 @@ def attach_held_rows_bulk(model: type[StoreMapping] | type[ProductMapping], mapp
     return changed
 
 
+def reattach_bulk(model, mapping_ids: Iterable[int]) -> int:
+    """Make every row stored under these mappings follow the mapping's current target (after a merge/undo)."""
+    ids = sorted(mapping_ids)
+    return sum(_attach(model, ids[start : start + _CHUNK], only_held=False) for start in range(0, len(ids), _CHUNK))
+
+
 def _attach(model, mapping_ids: Sequence[int], *, only_held: bool) -> int:
     """One UPDATE per table: each row takes its mapping's current target, and only rows that differ are written
     (so attaching twice changes nothing the second time, and ``updated_at`` stays honest)."""
@@ -97,9 +105,9 @@ def _attach(model, mapping_ids: Sequence[int], *, only_held: bool) -> int:
 
 
 def auto_map_stores(retailer_id: int, mapping_ids: Iterable[int], details: dict[str, dict] | None = None) -> list[int]:
-    """Give each unmapped, automatic StoreMapping a new store named after its location; returns the ids mapped.
-    ``details`` (external id -> timezone/address) fills the new store."""
-    details = details or {}
+    """Match unmapped, automatic StoreMappings to the retailer's stores by address (``inventory.matching``), or
+    give each a new store named after its location; returns the ids mapped. ``details``: external id ->
+    timezone/address."""
     with transaction.atomic():
         _lock_retailer(retailer_id)
         pending = list(
@@ -109,19 +117,7 @@ def auto_map_stores(retailer_id: int, mapping_ids: Iterable[int], details: dict[
         )
         if not pending:
             return []
-        stores = Store.objects.bulk_create(
-            [
-                Store(
-                    retailer_id=retailer_id,
-                    name=(name or external_id)[:255],
-                    timezone=details.get(external_id, {}).get("timezone", "")[:64],
-                    address=details.get(external_id, {}).get("address", ""),
-                )
-                for _, external_id, name in pending
-            ]
-        )
-        _set_targets(StoreMapping, "store", {pk: store.pk for (pk, _, _), store in zip(pending, stores, strict=True)})
-    mapped = [pk for pk, _, _ in pending]
+        mapped = match_stores(retailer_id, pending, details or {})
     attach_held_rows_bulk(StoreMapping, mapped)
     return mapped
 
@@ -132,8 +128,9 @@ def auto_map_stores(retailer_id: int, mapping_ids: Iterable[int], details: dict[
 def auto_match_products(
     retailer_id: int, mapping_ids: Iterable[int], *, create_missing: bool | None = None
 ) -> list[int]:
-    """Match unmapped, automatic ProductMappings to the retailer's products by barcode, then SKU (one query for
-    the whole batch); create products for items nothing matches. Returns the ids mapped."""
+    """Match unmapped, automatic ProductMappings to the retailer's products by evidence (``inventory.matching``:
+    GTIN, SKU, names in support; one indexed query per key kind for the batch); weak or conflicting evidence
+    becomes a suggestion; items nothing matches get new products. Returns the ids mapped."""
     if create_missing is None:
         create_missing = auto_create_products()
     with transaction.atomic():
@@ -148,81 +145,30 @@ def auto_match_products(
         )
         if not pending:
             return []
-        by_barcode, by_sku = _candidates(retailer_id, pending)
-        assign: dict[int, int] = {}
-        to_create: dict[tuple[str, str], list[tuple[int, str, str, str]]] = defaultdict(list)
-        for row in pending:
-            pk, barcode, sku, _ = row
-            hits = by_barcode.get(barcode, set()) if barcode else set()
-            if not hits and sku:
-                # A SKU match whose product carries a different barcode is another product, not this one.
-                hits = {p for p, p_barcode in by_sku.get(sku, set()) if not barcode or not p_barcode}
-                if not hits and by_sku.get(sku):
-                    continue  # a product with this SKU exists but disagrees on barcode: staff decide
-            if len(hits) == 1:
-                assign[pk] = next(iter(hits))
-            elif not hits and create_missing and (barcode or sku):
-                # Same barcode (or, lacking one, same SKU) within the batch is the same product: create it once.
-                to_create[("b", barcode) if barcode else ("s", sku)].append(row)
-            # several hits: ambiguous, left unmapped for staff
-        if to_create:
-            groups = list(to_create.values())
-            products = Product.objects.bulk_create(
-                [
-                    Product(retailer_id=retailer_id, barcode=barcode, sku=sku, name=(name or sku or barcode)[:500])
-                    for (_, barcode, sku, name), *_ in groups
-                ],
-                batch_size=1000,
-            )
-            for group, product in zip(groups, products, strict=True):
-                for pk, *_ in group:
-                    assign[pk] = product.pk
-        _set_targets(ProductMapping, "product", assign)
-    attach_held_rows_bulk(ProductMapping, assign)
-    return list(assign)
-
-
-def _candidates(retailer_id: int, pending) -> tuple[dict[str, set[int]], dict[str, set[tuple[int, str]]]]:
-    barcodes = {barcode for _, barcode, _, _ in pending if barcode}
-    skus = {sku for _, _, sku, _ in pending if sku}
-    by_barcode: dict[str, set[int]] = defaultdict(set)
-    by_sku: dict[str, set[tuple[int, str]]] = defaultdict(set)
-    products = Product.objects.filter(retailer_id=retailer_id, is_active=True)
-    for values, field in ((barcodes, "barcode"), (skus, "sku")):
-        values = sorted(values)
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            for pk, barcode, sku in products.filter(**{f"{field}__in": chunk}).values_list("pk", "barcode", "sku"):
-                if barcode:
-                    by_barcode[barcode].add(pk)
-                if sku:
-                    by_sku[sku].add((pk, barcode))
-    return by_barcode, by_sku
-
-
-def _set_targets(model, target: str, assign: dict[int, int]) -> None:
-    """Set many mappings' targets in one statement per chunk; only automatic, still-unmapped rows are touched, so
-    a staff choice made in between is never overwritten."""
-    items = sorted(assign.items())
-    now_value = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), _CHUNK):
-            chunk = items[start : start + _CHUNK]
-            values = ", ".join(["(%s, %s)"] * len(chunk))
-            cursor.execute(
-                f"WITH v(mapping_id, target_id) AS (VALUES {values}) "
-                f"UPDATE {table} SET {target}_id = v.target_id, updated_at = %s FROM v "
-                f"WHERE {table}.id = v.mapping_id AND {table}.{target}_id IS NULL "
-                f"AND {table}.automatically_generated",
-                [*(v for pair in chunk for v in pair), now_value],
-            )
+        mapped = match_products(retailer_id, pending, create_missing=create_missing)
+    attach_held_rows_bulk(ProductMapping, mapped)
+    return mapped
 
 
 # --- staff choices -----------------------------------------------------------------------------------------
 
 
-def map_product(mapping: ProductMapping, product: Product | None) -> int:
+MANUAL_FIELDS = ("match_confidence", "match_reason", "suggestion_confidence", "suggestion_reason")
+
+
+def _record_manual(mapping, reason: str, mapped: bool) -> None:
+    """A person's decision is certain by definition; any pending suggestion is settled by it."""
+    mapping.match_confidence = 1.0 if mapped else None
+    mapping.match_reason = (reason or "chosen by a person")[:255]
+    mapping.suggestion_confidence = None
+    mapping.suggestion_reason = ""
+    if isinstance(mapping, ProductMapping):
+        mapping.suggested_product = None
+    else:
+        mapping.suggested_store = None
+
+
+def map_product(mapping: ProductMapping, product: Product | None, *, reason: str = "") -> int:
     """A staff (or API client) choice: pin the mapping to ``product`` (None unmaps), mark it manual so
     matching never changes it, and attach the rows held for it. Returns rows attached/changed."""
     if product is not None and product.retailer_id != mapping.retailer_id:
@@ -230,17 +176,21 @@ def map_product(mapping: ProductMapping, product: Product | None) -> int:
     with transaction.atomic():
         mapping.product = product
         mapping.automatically_generated = False
-        mapping.save(update_fields=["product", "automatically_generated", "updated_at"])
+        _record_manual(mapping, reason, product is not None)
+        mapping.save(update_fields=["product", "automatically_generated", "updated_at", *MANUAL_FIELDS,
+                                    "suggested_product"])
         return attach_held_rows(mapping)
 
 
-def map_store(mapping: StoreMapping, store: Store | None) -> int:
+def map_store(mapping: StoreMapping, store: Store | None, *, reason: str = "") -> int:
     if store is not None and store.retailer_id != mapping.retailer_id:
         raise ValueError("the store belongs to another retailer")
     with transaction.atomic():
         mapping.store = store
         mapping.automatically_generated = False
-        mapping.save(update_fields=["store", "automatically_generated", "updated_at"])
+        _record_manual(mapping, reason, store is not None)
+        mapping.save(update_fields=["store", "automatically_generated", "updated_at", *MANUAL_FIELDS,
+                                    "suggested_store"])
         return attach_held_rows(mapping)
 
 

@@ -8,6 +8,8 @@
   ``.../stock`` ``{"item": "SKU-000001", "location": 0, "on_hand": 5}``, ``.../products``
   ``{"item": "SKU-000001", "price_cents": 999}``, ``.../cancellations`` ``{"order": "gid://shopify/Order/..."}``
   (Shopify only); account ``default`` = the provider's demo account
+- ``POST /_sandbox/retailers`` ``{"seed", "accounts": {provider: account}}`` (one ground-truth catalog for those
+  accounts), ``GET /_sandbox/retailers/<seed>/truth`` (which external ids are the same product/store; tests only)
 - ``GET /_sandbox/counters``, ``GET /_sandbox/deliveries``, ``POST /_sandbox/clock`` ``{"advance": 3600}``,
   ``POST /_sandbox/webhooks`` ``{"portal_base_url": ..., "square_notification_url": ...,
   "duplicate_webhook_probability": 0.0, "webhook_retry_scale": 0.001}``
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request
 
-from . import changes
+from . import catalog, changes
 from .http import Route, html_page, json_response, read_json
 from .state import PROVIDERS
 
@@ -80,6 +82,26 @@ def change(app, request: Request, provider: str, account: str, what: str):
     return json_response(result, 201)
 
 
+def retailers(app, request: Request):
+    """``POST /_sandbox/retailers`` ``{"seed": "acme", "accounts": {"square": ..., "shopify": ..., "netsuite": ...}}``
+    makes those accounts views of one ground-truth catalog (sandbox.catalog)."""
+    body, error = _body(request)
+    if error:
+        return error
+    try:
+        app.state.add_retailer(str(body.get("seed") or ""), dict(body.get("accounts") or {}))
+    except (ValueError, TypeError) as exc:
+        return json_response({"error": str(exc)}, 400)
+    return json_response({"seed": body["seed"], "accounts": app.state.config.retailers[body["seed"]]}, 201)
+
+
+def retailer_truth(app, request: Request, seed: str):
+    try:
+        return json_response(catalog.truth(app.state, seed))
+    except KeyError:
+        return json_response({"error": f"unknown retailer {seed}"}, 404)
+
+
 def counters(app, request: Request):
     return json_response(app.state.counters.snapshot())
 
@@ -121,6 +143,8 @@ ROUTES = [
     Route("/_sandbox/faults", faults),
     Route("/_sandbox/faults/<provider>", faults, ("GET", "POST", "DELETE")),
     Route("/_sandbox/<provider>/<account>/<any(sales, stock, products, cancellations):what>", change, ("POST",)),
+    Route("/_sandbox/retailers", retailers, ("POST",)),
+    Route("/_sandbox/retailers/<seed>/truth", retailer_truth),
     Route("/_sandbox/counters", counters),
     Route("/_sandbox/deliveries", deliveries),
     Route("/_sandbox/clock", clock, ("POST",)),

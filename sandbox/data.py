@@ -47,6 +47,10 @@ def rand_many(seed: str, kind: str, index: int) -> list[int]:
     return [int.from_bytes(digest[i : i + 8], "big") for i in range(0, 64, 8)]
 
 
+def _sku_key(sku: str) -> str:
+    return "".join(c for c in sku.upper() if c.isalnum())
+
+
 def ms_to_dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
@@ -80,6 +84,13 @@ class Location:
     city: str
     region: str
     timezone: str
+    street: str = ""
+    postal: str = ""
+    truth: str = ""  # the retailer's true store (sandbox.catalog), when the account belongs to one
+
+    @property
+    def street_line(self) -> str:
+        return self.street or f"{100 + self.index} Main St"
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class Variant:
     price_cents: int
     updated_at: datetime
     deleted: bool = False
+    truth: str = ""  # the retailer's true product (sandbox.catalog), when the account belongs to one
 
     @property
     def title(self) -> str:
@@ -154,8 +166,10 @@ class Merchant:
     """One provider account's catalogue, locations, stock and sales."""
 
     def __init__(self, seed: str, sizes: Sizes | None = None, anchor: datetime = DEFAULT_ANCHOR,
-                 currency: str = "USD"):
+                 currency: str = "USD", view=None):
         self.seed = seed
+        # A sandbox.catalog.CatalogView when this account is one of a retailer's systems (shared ground truth).
+        self.view = view
         self.sizes = sizes or Sizes()
         self.currency = currency
         self.anchor_ms = dt_to_ms(anchor)
@@ -180,6 +194,9 @@ class Merchant:
 
     # --- locations ---------------------------------------------------------------------------------------
     def location(self, index: int) -> Location:
+        if self.view is not None:
+            s = self.view.store(index)
+            return Location(index, s.name, s.city, s.region, s.timezone, s.street, s.postal, s.truth)
         city, tz, region = CITIES[(rand(self.seed, "loc", index) + index) % len(CITIES)]
         return Location(index, f"{city} #{index + 1}", city, region, tz)
 
@@ -194,6 +211,11 @@ class Merchant:
     def _generate_variant(self, index: int) -> Variant:
         p, k = divmod(index, self.sizes.variants_per_product)
         r = rand(self.seed, "variant", index)
+        if self.view is not None:
+            item = self.view.item(index)
+            return Variant(index=index, product_index=p, product_name=item.product_name, name=item.variant_name,
+                           sku=item.sku, barcode=item.barcode, price_cents=self._base_price(index),
+                           updated_at=ms_to_dt(self._variant_start + index * self._variant_step), truth=item.truth)
         return Variant(
             index=index, product_index=p, product_name=self.product_name(p),
             name=SIZES_LABELS[(r + k) % len(SIZES_LABELS)] if self.sizes.variants_per_product > 1 else "Regular",
@@ -210,6 +232,13 @@ class Merchant:
         return edited if edited is not None else self.base_variant(index)
 
     def variant_by_sku(self, sku: str) -> Variant | None:
+        if self.view is not None:
+            # Catalog views spell SKUs their own way ("sku-000001", "SKU000001"); the digits are the index.
+            digits = "".join(c for c in sku if c.isdigit())
+            index = int(digits) - 1 if digits else -1
+            if 0 <= index < self.sizes.variants and _sku_key(self.variant(index).sku) == _sku_key(sku):
+                return self.variant(index)
+            return None
         if sku.startswith("SKU-") and sku[4:].isdigit():
             index = int(sku[4:]) - 1
             if 0 <= index < self.sizes.variants:
@@ -273,7 +302,8 @@ class Merchant:
         for k in range(1 + (r >> 8) % min(s.max_lines_per_order, len(line_rands))):
             lr = line_rands[k]
             v = lr % s.variants
-            lines.append(OrderLine(index, k, v, f"SKU-{v + 1:06d}", 1 + (lr >> 20) % 3, self._base_price(v),
+            sku = self.base_variant(v).sku if self.view is not None else f"SKU-{v + 1:06d}"
+            lines.append(OrderLine(index, k, v, sku, 1 + (lr >> 20) % 3, self._base_price(v),
                                    location, created))
         state = "CANCELED" if (r >> 32) % 50 == 0 else "COMPLETED"
         # updated_at stays inside the order's own time step, so updated_at order == index order.

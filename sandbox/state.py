@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .catalog import RetailerCatalog
 from .data import DEFAULT_ANCHOR, Merchant, Sizes
 from .faults import Faults
 
@@ -48,6 +49,8 @@ class SandboxConfig:
     # Multiplies the providers' real retry schedules (Square 1, 2, 4... min; Shopify 8 tries over 4 h).
     webhook_retry_scale: float = 1.0
     persist_dir: str = ""
+    # Retailers whose accounts share one ground-truth catalog (sandbox.catalog): seed -> {provider: account}.
+    retailers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.portal_base_url = self.portal_base_url.rstrip("/")
@@ -147,6 +150,12 @@ class Counters:
             }
 
 
+def account_key(provider: str, account: str) -> str:
+    """How the provider modules name an account (NetSuite: ``TSTDRV_1`` and host ``tstdrv-1`` are one)."""
+    account = account.lower()
+    return account.replace("_", "-") if provider == "netsuite" else account
+
+
 class SandboxState:
     def __init__(self, config: SandboxConfig):
         self.config = config
@@ -199,9 +208,30 @@ class SandboxState:
         key = (provider, account.lower())
         with self.lock:
             if key not in self.merchants:
+                retailer = self.retailer_of(provider, account)
+                view = RetailerCatalog(retailer, self.config.sizes.variants_per_product).view(provider) \
+                    if retailer else None
                 self.merchants[key] = Merchant(f"{self.config.seed}:{provider}:{account.lower()}",
-                                               self.config.sizes, anchor=self.config.anchor)
+                                               self.config.sizes, anchor=self.config.anchor, view=view)
             return self.merchants[key]
+
+    def retailer_of(self, provider: str, account: str) -> str | None:
+        wanted = account_key(provider, account)
+        for seed, accounts in self.config.retailers.items():
+            if account_key(provider, accounts.get(provider, "")) == wanted:
+                return seed
+        return None
+
+    def add_retailer(self, seed: str, accounts: dict[str, str]) -> None:
+        """Make these accounts (one per provider) views of one retailer's catalog; their data is regenerated."""
+        unknown = set(accounts) - set(PROVIDERS)
+        if not seed or unknown or not accounts:
+            raise ValueError(f"a seed and accounts of {', '.join(PROVIDERS)} are needed")
+        with self.lock:
+            self.config.retailers[seed] = {p: str(a) for p, a in accounts.items()}
+            for provider, account in accounts.items():
+                self.merchants.pop((provider, str(account).lower()), None)
+                self.merchants.pop((provider, account_key(provider, str(account))), None)
 
     # --- OAuth grants and tokens ------------------------------------------------------------------------------
     def issue_code(self, grant: Grant, prefix: str = "") -> str:

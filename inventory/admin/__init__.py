@@ -1,1 +1,1 @@
-from . import catalog, mappings, retailers, sales  # noqa: F401  (registers the model admins)
+from . import catalog, mappings, merges, retailers, sales  # noqa: F401  (registers the model admins)

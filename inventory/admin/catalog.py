@@ -2,13 +2,16 @@ from django.contrib import admin
 
 from inventory.models import InventoryLevel, Product, Store
 
+from .merges import merge_two
+
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
     list_display = ["name", "retailer", "code", "timezone", "is_active", "updated_at"]
     list_filter = ["retailer", "is_active"]
-    search_fields = ["name", "code", "retailer__name"]
+    search_fields = ["name", "code", "address", "retailer__name"]
     list_select_related = ["retailer"]
+    actions = [merge_two]
 
 
 @admin.register(Product)
@@ -18,6 +21,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "sku", "barcode"]
     list_select_related = ["retailer"]
     show_full_result_count = False
+    actions = [merge_two]
 
 
 @admin.register(InventoryLevel)

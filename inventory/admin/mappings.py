@@ -2,7 +2,7 @@
 create products/stores for a selection, and see how many rows are held for each unmapped entry.
 
 Every change goes through ``inventory.mapping`` so a staff choice is marked manual (auto-matching never touches
-it again) and the rows held for the mapping attach at once. Lists stay fast on big tables: raw-id widgets (no
+it again) and the rows held for the mapping attach at once. Lists stay fast on big tables: autocomplete pickers (no
 giant dropdowns), no full result count, and held counts computed only for the unmapped rows on the page.
 """
 
@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 
 from inventory.mapping import create_products_for, create_stores_for, map_product, map_store
 from inventory.models import InventoryLevel, ProductMapping, StoreMapping, Transaction
+
+from .review import ReviewQueueMixin, SuggestionFilter
 
 
 class MappedFilter(admin.SimpleListFilter):
@@ -118,18 +120,24 @@ class MappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(StoreMapping)
-class StoreMappingAdmin(MappingAdmin):
+class StoreMappingAdmin(ReviewQueueMixin, MappingAdmin):
     target = "store"
     map_service = staticmethod(map_store)
     form = StoreMappingForm
     list_display = ["external_id", "external_name", "provider", "external_account_id", "store", "retailer",
-                    "automatically_generated", "held_sales", "held_stock"]
+                    "automatically_generated", "decision", "suggestion", "evidence", "held_sales", "held_stock"]
     list_editable = ["store"]
-    list_filter = [StoreMappedFilter, "provider", "retailer", "automatically_generated"]
+    list_filter = [SuggestionFilter, StoreMappedFilter, "provider", "retailer", "automatically_generated"]
     search_fields = ["external_id", "external_name", "external_account_id", "store__name"]
-    raw_id_fields = ["store"]
-    readonly_fields = ["retailer", "provider", "external_account_id", "external_id", "created_at", "updated_at"]
-    actions = ["create_stores"]
+    autocomplete_fields = ["store"]
+    readonly_fields = ["retailer", "provider", "external_account_id", "external_id", "created_at", "updated_at",
+                       "match_confidence", "match_reason", "suggested_store", "suggestion_confidence",
+                       "suggestion_reason"]
+    actions = ["accept_suggestions", "reject_suggestions", "create_stores"]
+
+    def evidence_rows(self, obj, store):
+        return [("name", obj.external_name, store.name), ("address", obj.external_address, store.address),
+                ("timezone", obj.external_timezone, store.timezone)]
 
     @admin.action(description="Create stores for selected unmapped locations")
     def create_stores(self, request, queryset):
@@ -138,19 +146,26 @@ class StoreMappingAdmin(MappingAdmin):
 
 
 @admin.register(ProductMapping)
-class ProductMappingAdmin(MappingAdmin):
+class ProductMappingAdmin(ReviewQueueMixin, MappingAdmin):
     target = "product"
     map_service = staticmethod(map_product)
     form = ProductMappingForm
     list_display = ["external_id", "external_name", "sku", "barcode", "provider", "product", "retailer",
-                    "automatically_generated", "deleted_at_source", "held_sales", "held_stock"]
+                    "automatically_generated", "deleted_at_source", "decision", "suggestion", "evidence",
+                    "held_sales", "held_stock"]
     list_editable = ["product"]
-    list_filter = [ProductMappedFilter, "provider", "retailer", "automatically_generated", "deleted_at_source"]
+    list_filter = [SuggestionFilter, ProductMappedFilter, "provider", "retailer", "automatically_generated",
+                   "deleted_at_source"]
     search_fields = ["external_id", "external_name", "sku", "barcode", "external_account_id"]
-    raw_id_fields = ["product"]
+    autocomplete_fields = ["product"]
     readonly_fields = ["retailer", "provider", "external_account_id", "external_id", "secondary_id",
-                       "source_updated_at", "created_at", "updated_at"]
-    actions = ["create_products"]
+                       "source_updated_at", "created_at", "updated_at", "match_confidence", "match_reason",
+                       "suggested_product", "suggestion_confidence", "suggestion_reason"]
+    actions = ["accept_suggestions", "reject_suggestions", "create_products"]
+
+    def evidence_rows(self, obj, product):
+        return [("name", obj.external_name, product.name), ("SKU", obj.sku, product.sku),
+                ("barcode", obj.barcode, product.barcode)]
 
     @admin.action(description="Create products for selected unmapped items")
     def create_products(self, request, queryset):

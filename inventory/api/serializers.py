@@ -10,6 +10,8 @@ from rest_framework.settings import api_settings
 
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
+from .provenance import AwaitingMatchSerializer, KnownInSerializer
+
 
 def _datetime_formatter(field):
     zone = timezone.get_current_timezone()
@@ -73,15 +75,30 @@ class FastReadSerializer(serializers.ModelSerializer):
 
 
 class StoreSerializer(FastReadSerializer):
+    known_in = KnownInSerializer(source="mappings", many=True, read_only=True,
+                                 help_text="The systems this store is known in, and why it was matched.")
+    awaiting_match = AwaitingMatchSerializer(
+        source="awaiting", many=True, read_only=True,
+        help_text="Locations of other systems suggested as this store, waiting for a person to confirm.")
+
     class Meta:
         model = Store
-        fields = ["id", "name", "code", "timezone", "address", "is_active", "created_at", "updated_at"]
+        fields = ["id", "name", "code", "timezone", "address", "is_active", "created_at", "updated_at", "known_in",
+                  "awaiting_match"]
 
 
 class ProductSerializer(FastReadSerializer):
+    known_in = KnownInSerializer(source="mappings", many=True, read_only=True,
+                                 help_text="The systems this product is known in, and why it was matched.")
+    awaiting_match = AwaitingMatchSerializer(
+        source="awaiting", many=True, read_only=True,
+        help_text="Items of other systems suggested as this product, waiting for a person to confirm, with the "
+                  "sales lines and stock levels held for them.")
+
     class Meta:
         model = Product
-        fields = ["id", "sku", "barcode", "name", "is_active", "created_at", "updated_at"]
+        fields = ["id", "sku", "barcode", "name", "is_active", "created_at", "updated_at", "known_in",
+                  "awaiting_match"]
 
 
 class InventoryLevelSerializer(FastReadSerializer):

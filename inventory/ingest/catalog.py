@@ -23,9 +23,10 @@ from .upsert import UpsertSpec, adapt_rows, upsert
 IDENTITY = ("retailer_id", "provider", "external_account_id", "external_id")
 LOCATION_SPEC = UpsertSpec(
     table=StoreMapping._meta.db_table,
-    columns=(*IDENTITY, "external_name", "automatically_generated", "deleted_at_source", "created_at", "updated_at"),
+    columns=(*IDENTITY, "external_name", "external_address", "external_timezone", "automatically_generated",
+             "deleted_at_source", "created_at", "updated_at"),
     keys=("provider", "external_account_id", "external_id"),
-    updates=("external_name",),
+    updates=("external_name", "external_address", "external_timezone"),
 )
 ITEM_SPEC = UpsertSpec(
     table=ProductMapping._meta.db_table,
@@ -72,6 +73,8 @@ def _locations_batch(source: Source, chunk: list[Location], counts: IngestCounts
             source.external_account_id,
             r.external_id,
             (r.name or "")[:500],
+            r.address or "",
+            (r.timezone or "")[:64],
             True,
             False,
             now,

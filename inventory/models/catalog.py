@@ -11,16 +11,36 @@ class Store(models.Model):
     code = models.CharField(max_length=64, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     address = models.TextField(blank=True)
+    # inventory.matching.keys.address_key(address): the index stores are matched by across systems.
+    address_key = models.CharField(max_length=255, blank=True, editable=False, default="", db_default="")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["retailer", "name"]
-        indexes = [models.Index(fields=["retailer", "updated_at", "id"], name="store_retailer_updated")]
+        indexes = [
+            models.Index(fields=["retailer", "updated_at", "id"], name="store_retailer_updated"),
+            models.Index(fields=["retailer", "address_key"], name="store_retailer_address_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from inventory.matching.keys import address_key
+
+        self.address_key = address_key(self.address)
+        if kwargs.get("update_fields") is not None and "address" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "address_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def awaiting(self) -> list:
+        """Records of other systems suggested as this store, waiting for a person (inventory.matching)."""
+        from inventory.matching.provenance import awaiting_for
+
+        return awaiting_for(self)
 
 
 class Product(models.Model):
@@ -30,6 +50,9 @@ class Product(models.Model):
     sku = models.CharField(max_length=255, blank=True)
     barcode = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=500)
+    # inventory.matching.keys: normalised SKU and GTIN-14 (or "X:<code>"), the indexes products are matched by.
+    sku_key = models.CharField(max_length=255, blank=True, editable=False, default="", db_default="")
+    barcode_key = models.CharField(max_length=64, blank=True, editable=False, default="", db_default="")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -37,6 +60,8 @@ class Product(models.Model):
     class Meta:
         ordering = ["retailer", "name"]
         indexes = [
+            models.Index(fields=["retailer", "sku_key"], name="product_retailer_sku_key"),
+            models.Index(fields=["retailer", "barcode_key"], name="product_retailer_barcode_key"),
             models.Index(fields=["retailer", "sku"], name="product_retailer_sku"),
             models.Index(fields=["retailer", "barcode"], name="product_retailer_barcode"),
             models.Index(fields=["retailer", "updated_at", "id"], name="product_retailer_updated"),
@@ -44,3 +69,18 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku or self.barcode or self.pk})"
+
+    def save(self, *args, **kwargs):
+        from inventory.matching.keys import barcode_key, sku_key
+
+        self.sku_key, self.barcode_key = sku_key(self.sku), barcode_key(self.barcode)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sku_key", "barcode_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def awaiting(self) -> list:
+        """Items of other systems suggested as this product, waiting for a person (inventory.matching)."""
+        from inventory.matching.provenance import awaiting_for
+
+        return awaiting_for(self)

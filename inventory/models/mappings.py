@@ -19,6 +19,12 @@ class ExternalMapping(models.Model):
     external_name = models.CharField(max_length=500, blank=True)
     automatically_generated = models.BooleanField(default=True)
     deleted_at_source = models.BooleanField(default=False)
+    # The matcher's (or a person's) decision: how sure, and on what evidence (inventory.matching).
+    match_confidence = models.FloatField(null=True, blank=True)
+    match_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Weak or conflicting evidence is never merged silently: it becomes a suggestion a person accepts or rejects.
+    suggestion_confidence = models.FloatField(null=True, blank=True)
+    suggestion_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -28,6 +34,12 @@ class ExternalMapping(models.Model):
 
 class StoreMapping(ExternalMapping):
     store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="mappings")
+    suggested_store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_mappings"
+    )
+    # What the provider says about the location: the evidence a person compares with the suggested store.
+    external_address = models.TextField(blank=True, default="", db_default="")
+    external_timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -48,6 +60,9 @@ class StoreMapping(ExternalMapping):
 class ProductMapping(ExternalMapping):
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="mappings"
+    )
+    suggested_product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_mappings"
     )
     sku = models.CharField(max_length=255, blank=True)
     barcode = models.CharField(max_length=64, blank=True)

@@ -17,7 +17,7 @@ from ..data import Merchant
 
 ITEM_ID_BASE = 1000
 TABLES = {
-    "location": ["id", "name", "fullname", "isinactive", "subsidiary", "lastmodifieddate"],
+    "location": ["id", "name", "fullname", "isinactive", "subsidiary", "mainaddress", "lastmodifieddate"],
     "item": ["id", "itemid", "displayname", "upccode", "itemtype", "isinactive", "baseprice", "createddate",
              "lastmodifieddate"],
     "inventoryitemlocations": ["item", "location", "quantityonhand", "quantityavailable", "quantitycommitted",
@@ -43,6 +43,8 @@ def _location_row(m: Merchant, index: int) -> dict:
     loc = m.location(index)
     return {"location.id": index + 1, "location.name": loc.name, "location.fullname": loc.name,
             "location.isinactive": "F", "location.subsidiary": 1,
+            # NetSuite stores an address record id here; BUILTIN.DF() shows it as text, which is all we keep.
+            "location.mainaddress": f"{loc.street_line}, {loc.city}, {loc.region} {loc.postal}".strip(),
             "location.lastmodifieddate": m.base_variant(0).updated_at}
 
 

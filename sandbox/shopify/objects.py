@@ -48,7 +48,7 @@ class Nodes:
         loc = self.m.location(index)
         return {"id": gid("Location", index), "name": loc.name, "isActive": True,
                 "legacyResourceId": str(legacy_id("Location", index)),
-                "address": {"address1": f"{100 + index} Main St", "city": loc.city, "province": loc.region,
+                "address": {"address1": loc.street_line, "city": loc.city, "province": loc.region,
                             "countryCode": "US", "zip": f"{97000 + index}"},
                 "inventoryLevels": lambda **args: self.levels_connection(location=index, **args)}
 

@@ -57,7 +57,7 @@ def location_json(m: Merchant, index: int, merchant: str) -> dict:
     loc = m.location(index)
     return {
         "id": SquareIds(m).location(index), "name": loc.name, "business_name": "Sandbox Seller",
-        "address": {"address_line_1": f"{100 + index} Main St", "locality": loc.city,
+        "address": {"address_line_1": loc.street_line, "locality": loc.city,
                     "administrative_district_level_1": loc.region, "country": "US"},
         "timezone": loc.timezone, "capabilities": ["CREDIT_CARD_PROCESSING"], "status": "ACTIVE",
         "created_at": rfc3339(m.base_variant(0).updated_at), "merchant_id": merchant,

@@ -55,6 +55,7 @@ def map_location(row: dict, zone: tzinfo = UTC) -> Location:
     return Location(
         external_id=str(row["id"]),
         name=row.get("fullname") or row.get("name") or str(row["id"]),
+        address=str(row.get("address") or ""),
         active=not flag(row.get("isinactive")),
         updated_at=local_time(row.get("lastmodified"), zone),
     )

@@ -34,7 +34,8 @@ def modified_since(column: str, local_since: datetime) -> str:
 
 def locations() -> KeyedQuery:
     return KeyedQuery(
-        select=f"l.id, l.name, l.fullname, l.isinactive, {char_timestamp('l.lastmodifieddate', 'lastmodified')}",
+        select="l.id, l.name, l.fullname, l.isinactive, BUILTIN.DF(l.mainaddress) AS address, "
+        + char_timestamp("l.lastmodifieddate", "lastmodified"),
         source="location l",
         key=(("l.id", "id"),),
     )

@@ -4,6 +4,7 @@ from inventory.models import Product
 
 from ..export.views import ExportMixin, export_schema
 from ..filters import ProductFilter
+from ..provenance import with_provenance
 from ..serializers import ProductSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
@@ -34,4 +35,4 @@ class ProductViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     default_ordering = default_changes_ordering("id")
 
     def scoped_queryset(self, retailer):
-        return Product.objects.filter(retailer=retailer)
+        return with_provenance(Product.objects.filter(retailer=retailer), "product")

@@ -4,6 +4,7 @@ from inventory.models import Store
 
 from ..export.views import ExportMixin, export_schema
 from ..filters import StoreFilter
+from ..provenance import with_provenance
 from ..serializers import StoreSerializer
 from .base import RetailerScopedReadOnlyViewSet, default_changes_ordering
 
@@ -35,4 +36,4 @@ class StoreViewSet(ExportMixin, RetailerScopedReadOnlyViewSet):
     default_ordering = default_changes_ordering("id")
 
     def scoped_queryset(self, retailer):
-        return Store.objects.filter(retailer=retailer)
+        return with_provenance(Store.objects.filter(retailer=retailer), "store")

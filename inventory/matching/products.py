@@ -1,0 +1,171 @@
+"""Items -> products, by evidence: GTIN (any format, validated), then normalised SKU, names only in support.
+
+For each still-unmapped, automatic mapping of a batch (one indexed query per key kind for the whole batch, never
+a comparison against the catalog):
+
+- one product with the item's GTIN: matched (0.99; 0.9 when their SKUs differ, the GTIN being the stronger id);
+- no GTIN hit, one product with the SKU: matched when the GTINs cannot disagree (one side has none) and the names
+  agree (0.9); a different valid GTIN, or names that disagree, make it a suggestion instead;
+- several products with the GTIN or SKU: a suggestion of the one whose name is closest;
+- nothing: a new product (the first system to bring an item is its product master), unless disabled.
+Matching fills a matched product's missing GTIN/SKU, so the next system's spelling finds it directly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from inventory.models import Product, ProductMapping
+
+from .decisions import Decision, write
+from .keys import barcode_key, is_gtin, name_similarity, sku_key
+
+NAMES_AGREE = 80  # token-set similarity (0-100) above which names support a SKU match
+_CHUNK = 5000
+
+
+@dataclass(slots=True)
+class Candidate:
+    pk: int
+    sku_key: str
+    barcode_key: str
+    name: str
+
+
+def match_products(retailer_id: int, pending, *, create_missing: bool) -> list[int]:
+    """``pending``: (mapping id, barcode, sku, name) rows, already locked for the retailer. Returns ids mapped."""
+    rows = [(pk, barcode_key(barcode), sku_key(sku), name or "", sku, barcode) for pk, barcode, sku, name in pending]
+    by_barcode, by_sku, by_pk = _candidates(retailer_id, rows)
+    decisions: list[Decision] = []
+    new_groups: dict[str, list[Decision]] = {}
+    new_rows: dict[str, tuple] = {}
+    fill: dict[int, tuple[str, str, str, str]] = {}
+    for pk, bkey, skey, name, sku, barcode in rows:
+        decision = _decide(pk, bkey, skey, name, by_barcode, by_sku)
+        if decision is None:
+            if create_missing and (bkey or skey):
+                # Same barcode (or, lacking one, same SKU) within the batch is one new product.
+                group = f"b{bkey}" if bkey else f"s{skey}"
+                decision = Decision(pk, confidence=1.0, reason="new product: no product has this GTIN or SKU")
+                new_groups.setdefault(group, []).append(decision)
+                new_rows.setdefault(group, (sku, barcode, name, skey, bkey))
+                decisions.append(decision)
+            else:
+                decisions.append(Decision(pk, reason="no product has this GTIN or SKU; nothing created"))
+            continue
+        if decision.target is not None:
+            target = decision.target
+            candidate = by_pk[target]
+            if ((bkey and not candidate.barcode_key) or (skey and not candidate.sku_key)):
+                fill[target] = (sku if not candidate.sku_key else "", barcode if not candidate.barcode_key else "",
+                                skey if not candidate.sku_key else "", bkey if not candidate.barcode_key else "")
+        decisions.append(decision)
+    if new_groups:
+        groups = list(new_groups)
+        products = Product.objects.bulk_create(
+            [
+                Product(retailer_id=retailer_id, sku=new_rows[g][0][:255], barcode=(new_rows[g][1] or "").strip()[:64],
+                        name=(new_rows[g][2] or new_rows[g][0] or new_rows[g][1])[:500], sku_key=new_rows[g][3],
+                        barcode_key=new_rows[g][4])
+                for g in groups
+            ],
+            batch_size=1000,
+        )
+        for group, product in zip(groups, products, strict=True):
+            for decision in new_groups[group]:
+                decision.target = product.pk
+    _fill_missing_keys(fill)
+    return write(ProductMapping, "product", decisions)
+
+
+def _decide(pk, bkey, skey, name, by_barcode, by_sku) -> Decision | None:
+    barcode_hits = by_barcode.get(bkey, []) if bkey else []
+    if len(barcode_hits) == 1:
+        p = barcode_hits[0]
+        what = "GTIN" if is_gtin(bkey) else "in-house barcode (not a valid GTIN)"
+        if skey and p.sku_key and p.sku_key != skey:
+            return Decision(pk, p.pk, 0.9 if is_gtin(bkey) else 0.8,
+                            f"same {what} {_show(bkey)}; SKU differs ({skey} vs {p.sku_key})")
+        return Decision(pk, p.pk, 0.99 if is_gtin(bkey) else 0.85,
+                        f"same {what} {_show(bkey)}" + (" and SKU" if skey and skey == p.sku_key else ""))
+    if len(barcode_hits) > 1:
+        best, score = _closest(barcode_hits, name, skey)
+        return Decision(pk, suggested=best.pk, suggestion_confidence=0.5,
+                        suggestion_reason=f"{len(barcode_hits)} products share barcode {_show(bkey)}; closest name "
+                                          f"({score}%)")
+    sku_hits = by_sku.get(skey, []) if skey else []
+    if not sku_hits:
+        return None
+    if len(sku_hits) > 1:
+        best, score = _closest(sku_hits, name, skey)
+        return Decision(pk, suggested=best.pk, suggestion_confidence=0.4,
+                        suggestion_reason=f"{len(sku_hits)} products share SKU {skey}; closest name ({score}%)")
+    p = sku_hits[0]
+    score = name_similarity(name, p.name)
+    if bkey and p.barcode_key and bkey != p.barcode_key:
+        return Decision(pk, suggested=p.pk, suggestion_confidence=0.5,
+                        suggestion_reason=f"same SKU {skey} but different barcodes ({_show(bkey)} vs "
+                                          f"{_show(p.barcode_key)}); names {score}% alike")
+    if score >= NAMES_AGREE:
+        return Decision(pk, p.pk, 0.9, f"same SKU {skey}; no barcode to compare; names {score}% alike")
+    if not name or not p.name:
+        return Decision(pk, p.pk, 0.8, f"same SKU {skey}; no barcode or name to compare")
+    return Decision(pk, suggested=p.pk, suggestion_confidence=0.6,
+                    suggestion_reason=f"same SKU {skey}, no barcode to compare, but names only {score}% alike")
+
+
+def _show(key: str) -> str:
+    return key[2:] if key.startswith("X:") else key
+
+
+def _closest(candidates: list[Candidate], name: str, skey: str) -> tuple[Candidate, int]:
+    scored = [((c.sku_key == skey and bool(skey)), name_similarity(name, c.name), -c.pk, c) for c in candidates]
+    best = max(scored, key=lambda s: s[:3])
+    return best[3], best[1]
+
+
+def _candidates(retailer_id: int, rows):
+    """Two indexed lookups for the whole batch: products with any of its barcode keys, any of its SKU keys."""
+    by_barcode: dict[str, list[Candidate]] = defaultdict(list)
+    by_sku: dict[str, list[Candidate]] = defaultdict(list)
+    seen: dict[int, Candidate] = {}
+    products = Product.objects.filter(retailer_id=retailer_id, is_active=True)
+    for values, field in (({r[1] for r in rows if r[1]}, "barcode_key"), ({r[2] for r in rows if r[2]}, "sku_key")):
+        values = sorted(values)
+        for start in range(0, len(values), _CHUNK):
+            found = products.filter(**{f"{field}__in": values[start : start + _CHUNK]}).values_list(
+                "pk", "sku_key", "barcode_key", "name"
+            )
+            for pk, skey, bkey, name in found:
+                if pk in seen:
+                    continue
+                c = seen[pk] = Candidate(pk, skey, bkey, name)
+                if bkey:
+                    by_barcode[bkey].append(c)
+                if skey:
+                    by_sku[skey].append(c)
+    return by_barcode, by_sku, seen
+
+
+def _fill_missing_keys(fill: dict[int, tuple[str, str, str, str]]) -> None:
+    """A product matched by SKU that had no barcode takes the item's (and vice versa), so the next system's
+    spelling of the same GTIN finds it by index."""
+    if not fill:
+        return
+    with connection.cursor() as cursor:
+        for pk, (sku, barcode, skey, bkey) in fill.items():
+            sets, params = [], []
+            if skey:
+                sets += ["sku = %s", "sku_key = %s"]
+                params += [sku[:255], skey]
+            if bkey:
+                sets += ["barcode = %s", "barcode_key = %s"]
+                params += [(barcode or "").strip()[:64], bkey]
+            cursor.execute(
+                f"UPDATE {Product._meta.db_table} SET {', '.join(sets)}, updated_at = %s WHERE id = %s",
+                [*params, connection.ops.adapt_datetimefield_value(timezone.now()), pk],
+            )
