@@ -85,7 +85,7 @@ enum WebhookSubscriptionTopic {
   LOCATIONS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
   PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE SHOP_UPDATE
 }
-enum ProductVariantSortKeys { ID SKU UPDATED_AT }
+enum ProductVariantSortKeys { ID SKU }
 enum OrderSortKeys { ID CREATED_AT UPDATED_AT PROCESSED_AT }
 enum LocationSortKeys { ID NAME }
 """
@@ -96,8 +96,8 @@ CONNECTIONS = {
     "WebhookSubscription": "WebhookSubscriptionConnection",
 }
 SDL += "".join(
-    f"type {conn}Edge {{ cursor: String! node: {node}! }}\n"
-    f"type {conn} {{ nodes: [{node}!]! edges: [{conn}Edge!]! pageInfo: PageInfo! }}\n"
+    f"type {node}Edge {{ cursor: String! node: {node}! }}\n"
+    f"type {conn} {{ nodes: [{node}!]! edges: [{node}Edge!]! pageInfo: PageInfo! }}\n"
     for node, conn in CONNECTIONS.items()
 )
 PAGE = "first: Int, last: Int, after: String, before: String, reverse: Boolean, query: String"

@@ -42,7 +42,7 @@ def test_initial_load_by_bulk_operation_then_paged_deltas_without_duplicates(san
     if old_order.state == "CANCELED":
         old_order = merchant.order(3)
     sandbox.cancel_order("shopify", order=old_order.index)
-    sandbox.edit_product("shopify", item=9, price_cents=1234)
+    sandbox.edit_product("shopify", item=9, price_cents=1234, barcode="0009990001112")
 
     second = sync_all(connection)
     assert len(bulk_queries(sandbox, shop)) == 2  # the deltas paged: no new bulk operation
@@ -54,6 +54,12 @@ def test_initial_load_by_bulk_operation_then_paged_deltas_without_duplicates(san
     cancelled_id = str(5_000_000_000 + old_order.index)  # the numeric tail of its GID
     assert set(lines.filter(external_order_id=cancelled_id).values_list("state", flat=True)) == {"cancelled"}
     assert second["orders"].records_created == 2 and second["variants"].records_created == 0
+    # The incremental variants run (productVariants sorted by ID under an updated_at filter, as the published
+    # schema allows) found the edit, and its cursor moved only at the end of the run.
+    edited = ProductMapping.objects.get(retailer=retailer, sku=merchant.variant(9).sku)
+    assert edited.barcode == "0009990001112" and second["variants"].records_updated >= 1
+    assert second["variants"].cursor_after["page"] is None
+    assert second["variants"].cursor_after["updated_at"] > second["variants"].cursor_before["updated_at"]
     assert ProductMapping.objects.filter(retailer=retailer).count() == merchant.sizes.variants
 
     # A --full sync goes through bulk again and still stores nothing twice.

@@ -18,6 +18,7 @@ from integrations.oauth.base import OAuthFlow
 from integrations.oauth.errors import OAuthFlowError
 
 from .provider import shop_base_url
+from .queries import SHOP, WEBHOOK_CREATE
 
 logger = logging.getLogger("integrations.oauth")
 
@@ -30,14 +31,6 @@ CALLBACK_MAX_SKEW = 90
 WEBHOOK_TOPICS = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "PRODUCTS_UPDATE",
                   "INVENTORY_LEVELS_UPDATE", "APP_UNINSTALLED"]
 
-WEBHOOK_CREATE = """
-mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
-    webhookSubscription { id topic }
-    userErrors { field message }
-  }
-}
-"""
 
 BAD_SHOP = OAuthFlowError(
     "bad_shop", "That is not a Shopify shop address ShelfOps can connect to.",
@@ -148,7 +141,7 @@ class ShopifyOAuth(OAuthFlow):
     def test_connection(self, connection) -> str:
         from integrations.http import client_for
 
-        data = client_for(connection).graphql("{ shop { name myshopifyDomain } }")
+        data = client_for(connection).graphql(SHOP)
         shop = (data or {}).get("shop") or {}
         return f"Shopify answered: shop {shop.get('name') or shop.get('myshopifyDomain') or '?'}."
 
