@@ -85,6 +85,12 @@ enum WebhookSubscriptionTopic {
   LOCATIONS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
   PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE SHOP_UPDATE
 }
+type App { id: ID! title: String! apiKey: String! handle: String }
+enum AppUninstallAppUninstallErrorCode {
+  APP_NOT_FOUND APP_NOT_INSTALLED APP_UNINSTALL_ERROR USER_PERMISSIONS_INSUFFICIENT
+}
+type AppUninstallAppUninstallError { field: [String!] message: String! code: AppUninstallAppUninstallErrorCode }
+type AppUninstallPayload { app: App userErrors: [AppUninstallAppUninstallError!]! }
 enum ProductVariantSortKeys { ID SKU }
 enum OrderSortKeys { ID CREATED_AT UPDATED_AT PROCESSED_AT }
 enum LocationSortKeys { ID NAME }
@@ -123,6 +129,7 @@ type Mutation {{
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
+  appUninstall: AppUninstallPayload
 }}
 """
 SCHEMA = build_schema(SDL)

@@ -18,7 +18,7 @@ from integrations.oauth.base import OAuthFlow
 from integrations.oauth.errors import OAuthFlowError
 
 from .provider import shop_base_url
-from .queries import SHOP, WEBHOOK_CREATE
+from .queries import APP_UNINSTALL, SHOP, WEBHOOK_CREATE
 
 logger = logging.getLogger("integrations.oauth")
 
@@ -104,11 +104,16 @@ class ShopifyOAuth(OAuthFlow):
         return {"client_id": self.client_id(), "client_secret": self.client_secret(), "code": code, "expiring": 1}
 
     def revoke(self, connection) -> bool:
-        # Shopify has no token-revocation endpoint; deleting the app's API permission uninstalls the app from the
-        # shop, which revokes every token it holds.
+        # The documented way for an app to uninstall itself (GraphQL appUninstall; the REST equivalent is DELETE
+        # /admin/api_permissions/current.json with no version segment). Uninstalling revokes every token.
         from integrations.http import client_for
+        from integrations.http.errors import ProviderError
 
-        client_for(connection).delete("/admin/api_permissions/current.json")
+        result = (client_for(connection).graphql(APP_UNINSTALL) or {}).get("appUninstall") or {}
+        errors = result.get("userErrors") or []
+        if errors or not result.get("app"):
+            codes = [e.get("code") or "USER_ERROR" for e in errors] or ["NO_APP"]
+            raise ProviderError("appUninstall refused", codes=codes, provider="shopify")
         return True
 
     def after_connect(self, connection) -> None:

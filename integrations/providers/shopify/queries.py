@@ -95,3 +95,10 @@ mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSu
 
 # The connection test (oauth.test_connection).
 SHOP = "{ shop { name myshopifyDomain } }"
+
+# Disconnect: Shopify has no token-revocation endpoint; an app uninstalls itself with appUninstall, which ends every
+# token it holds for the shop and deletes its webhook subscriptions.
+APP_UNINSTALL = """
+mutation AppUninstall {
+  appUninstall { app { id } userErrors { field message code } }
+}"""
