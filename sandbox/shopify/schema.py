@@ -3,8 +3,9 @@
 Queries are parsed, validated and executed by graphql-core against this schema, so a field the real API does not
 have (``InventoryLevel.available``, removed in 2024-04) fails validation exactly as it would at Shopify.
 
-Cost (provider-facts 2.4): scalars and enums 0, objects 1, connections 2 + first/last x (cost of one node),
-mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really returned.
+Cost (provider-facts 2.4, Shopify's "rate limits" page): scalars and enums 0, objects 1, connections 2 + first/last x
+(cost of one node), mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really
+returned, so it is never above the requested cost (Shopify charges the requested cost and refunds down to actual).
 """
 
 from __future__ import annotations
@@ -173,7 +174,9 @@ def _cost(selection_set, parent, fragments, variables, data=None) -> int:
             total += 2 + _connection_cost(field, named, fragments, variables, value)
             continue
         if data is not None and isinstance(value, list):
-            total += sum(1 + _cost(field.selection_set, named, fragments, variables, v) for v in value)
+            # A plain list of objects (not a connection, e.g. ``quantities(names:)``) is priced like one object at
+            # request time, so its actual cost is that of its dearest element: actual never exceeds requested.
+            total += 1 + max((_cost(field.selection_set, named, fragments, variables, v) for v in value), default=0)
         else:
             total += 1 + _cost(field.selection_set, named, fragments, variables, value)
     return total

@@ -271,3 +271,24 @@ def test_app_uninstall_is_the_only_way_out_and_ends_every_token(sandbox_server):
     assert gql(sandbox_server, tokens["access_token"], "{ shop { name } }").status_code == 401
     refreshed = exchange(sandbox_server, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
     assert refreshed.status_code == 400
+
+
+def test_actual_cost_is_never_above_requested_for_the_portal_documents(sandbox_server):
+    from integrations.providers.shopify import queries
+
+    token = connect(sandbox_server)["access_token"]
+    first_id = {kind: gql(sandbox_server, token, f"{{ {kind}(first: 1) {{ nodes {{ id }} }} }}").json()
+                ["data"][kind]["nodes"][0]["id"] for kind in ("locations", "orders")}
+    documents = {"LOCATIONS": {}, "LOCATION_IDS": {}, "VARIANTS": {}, "ORDERS": {}, "SHOP": {},
+                 "INVENTORY_LEVELS": {"location": first_id["locations"]}, "ORDER_LINES": {"id": first_id["orders"]}}
+    for name, variables in documents.items():
+        body = gql(sandbox_server, token, getattr(queries, name), variables).json()
+        assert "errors" not in body, (name, body.get("errors"))
+        cost = body["extensions"]["cost"]
+        assert 0 < cost["actualQueryCost"] <= cost["requestedQueryCost"], (name, cost)
+    # A full page of levels, each with four named quantities (a plain list, priced as one object per level).
+    body = gql(sandbox_server, token, queries.INVENTORY_LEVELS, {"location": first_id["locations"]}).json()
+    levels = body["data"]["location"]["inventoryLevels"]["nodes"]
+    assert levels and all(len(level["quantities"]) == 4 for level in levels)
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 1 + 2 + 100 * (1 + 1 + 1)
+    assert body["extensions"]["cost"]["actualQueryCost"] == 1 + 2 + len(levels) * (1 + 1 + 1)
