@@ -69,6 +69,13 @@ class ShopifyStream(Stream):
             if len(records) >= BULK_PAGE:
                 yield Page(records, mark.after_page({"bulk": operation_id, "line": consumed}))
                 records = []
+        # Completeness: every object the operation counted must have been read, else the run fails here, before
+        # the last page, and the cursor keeps its bound (the next run resumes this operation's file).
+        expected = int(status.get("objectCount") or 0)
+        if consumed != expected:
+            raise bulk.BulkOperationFailed(
+                f"bulk operation {operation_id} counted {expected} objects but {consumed} lines were read; "
+                "the cursor was not advanced")
         yield Page(records, self._bulk_final(mark, started))
 
     @staticmethod
