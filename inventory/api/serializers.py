@@ -127,7 +127,8 @@ class ProductMappingSerializer(serializers.ModelSerializer):
         model = ProductMapping
         fields = [
             "id", "provider", "external_account_id", "external_id", "external_name", "sku", "barcode",
-            "product", "is_mapped", "automatically_generated", "deleted_at_source", "created_at", "updated_at",
+            "product", "is_mapped", "automatically_generated", "deleted_at_source", "deleted_at_source_at",
+            "created_at", "updated_at",
         ]
         read_only_fields = [f for f in fields if f != "product"]
 
@@ -156,7 +157,7 @@ class StoreMappingSerializer(serializers.ModelSerializer):
         model = StoreMapping
         fields = [
             "id", "provider", "external_account_id", "external_id", "external_name", "store", "is_mapped",
-            "automatically_generated", "deleted_at_source", "created_at", "updated_at",
+            "automatically_generated", "deleted_at_source", "deleted_at_source_at", "created_at", "updated_at",
         ]
         read_only_fields = [f for f in fields if f != "store"]
 

@@ -19,6 +19,9 @@ class ExternalMapping(models.Model):
     external_name = models.CharField(max_length=500, blank=True)
     automatically_generated = models.BooleanField(default=True)
     deleted_at_source = models.BooleanField(default=False)
+    # When the provider deleted it (its own timestamp for the deletion, else when we learned of it); null while it
+    # exists. Nothing is hard-deleted: the row, its levels and its sales stay.
+    deleted_at_source_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -68,7 +68,10 @@ def test_catalog_initial_load_then_delta_with_deletions(square_connection):
     assert delta["begin_time"] == "2026-10-01T23:55:00.000Z" and delta["include_deleted_objects"] is True
     assert (second.records_seen, second.records_created, second.records_unchanged) == (2, 0, 1)
     assert second.cursor_before["updated_at"] == "2026-10-01T23:55:00.000Z"
-    assert ProductMapping.objects.get(external_id="V1").deleted_at_source is True
+    gone = ProductMapping.objects.get(external_id="V1")
+    # Deleted at source, with when (Square's timestamp of the deleting version); kept, never hard-deleted.
+    assert gone.deleted_at_source is True and gone.deleted_at_source_at.isoformat() == "2026-10-03T00:00:00+00:00"
+    assert ProductMapping.objects.get(external_id="V2").deleted_at_source_at is None
     assert ProductMapping.objects.get(external_id="V2").barcode == "012345678905"
 
 
