@@ -106,9 +106,11 @@ class TransactionSerializer(FastReadSerializer):
         fields = [
             "id", "store", "product", "source", "external_account_id", "external_order_id", "external_line_id",
             "sku", "quantity", "unit_price", "currency", "state", "occurred_at", "order_updated_at",
-            "created_at", "updated_at",
+            "refund_of_order_id", "refund_of_line_id", "created_at", "updated_at",
         ]
         extra_kwargs = {
+            "refund_of_line_id": {"help_text": "For a refund or return line (negative quantity): the external line "
+                                               "id of the sold line it gives back, in order refund_of_order_id."},
             "store": {"help_text": "Store id; null while the provider location is unmapped."},
             "product": {"help_text": "Product id; null while the provider item is unmapped."},
         }

@@ -166,4 +166,29 @@ def map_order(order: dict) -> list[SaleLine]:
                 state=state,
             )
         )
+    return lines + _return_lines(order, occurred, updated)
+
+
+def _return_lines(order: dict, occurred, updated) -> list[SaleLine]:
+    """An itemized refund is its own order at Square whose ``returns[].return_line_items`` give back lines of
+    the sold order (``source_order_id`` + ``source_line_item_uid``). Each becomes a negative line of this order,
+    keyed by its own uid, so a redelivery or a later update of either order stores it once."""
+    lines = []
+    for ret in order.get("returns") or []:
+        for position, item in enumerate(ret.get("return_line_items") or []):
+            price, currency = money_to_decimal(item.get("base_price_money"))
+            lines.append(SaleLine(
+                order_external_id=order["id"],
+                line_external_id=item.get("uid") or f"return-{ret.get('uid', '')}#{position}",
+                location_external_id=order.get("location_id", ""),
+                item_external_id=item.get("catalog_object_id") or "",
+                quantity=-Decimal(item.get("quantity") or "0"),
+                occurred_at=occurred,
+                unit_price=price,
+                currency=currency,
+                order_updated_at=updated,
+                state="refunded",
+                refund_of_order_id=ret.get("source_order_id") or "",
+                refund_of_line_id=item.get("source_line_item_uid") or "",
+            ))
     return lines
