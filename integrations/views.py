@@ -96,10 +96,16 @@ def portal_resume(request, pk: int):
 def portal_disconnect(request, pk: int):
     connection = _own(request, pk)
     name = get_provider(connection.provider).name
+    account = connection.display_name or connection.external_account_id
     if connection.status != Connection.Status.DISCONNECTED:
         disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
         refresh_health(connection.pk)
-    messages.success(request, f"{name} account {connection.display_name or connection.external_account_id} is "
+        if connection.revoke_outcome.startswith("failed"):
+            # Never report a failed revoke as done: the app may still be installed at the provider.
+            messages.error(request, f"{name} account {account}: ShelfOps stopped syncing it and deleted its "
+                           f"access, but {connection.problem}")
+            return redirect("portal")
+    messages.success(request, f"{name} account {account} is "
                      "disconnected. ShelfOps stopped syncing it and deleted its access; data already synced stays.")
     return redirect("portal")
 

@@ -71,6 +71,9 @@ class SaleLine:
     currency: str = ""
     order_updated_at: datetime | None = None
     state: str = "completed"  # open | completed | cancelled | refunded
+    # A refund or return line (negative quantity) names the sold line it gives back: that line's order and line ids.
+    refund_of_order_id: str = ""
+    refund_of_line_id: str = ""
 
 
 @dataclass(slots=True)

@@ -51,6 +51,8 @@ def create_sale(app, provider: str, account: str | None = None, location: int = 
     order, rows = m.record_sale(location, pairs, app.state.now_dt())
     if provider == "square":
         seed = app.state.config.seed
+        # Rung up (OPEN, version 1), then paid (COMPLETED, version 2): two order.updated events, as at Square.
+        app.webhooks.send_square(square_objects.order_updated_event(seed, m, order, state="OPEN"))
         app.webhooks.send_square(square_objects.order_updated_event(seed, m, order))
         app.webhooks.send_square(square_objects.inventory_event(seed, m, rows, order.updated_at))
         return {"order_id": square_objects.SquareIds(m).order(order.index)}

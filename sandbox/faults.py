@@ -52,6 +52,9 @@ class Faults:
     # (``INTERNAL_SERVER_ERROR``/``TIMEOUT``: FAILED with a partialDataUrl holding the first half of the objects).
     bulk_seconds: float = 0.0
     bulk_error_code: str = ""
+    # Shopify bulk operations: the next result download ends this many lines early (a truncated transfer that
+    # still looks complete), then the setting goes back to 0.
+    bulk_short_read: int = 0
 
     def __post_init__(self):
         self._rng = random.Random(self.seed)

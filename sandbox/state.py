@@ -120,6 +120,7 @@ class Counters:
             self.max_in_flight: dict[str, int] = defaultdict(int)
             self.token_calls: dict[str, int] = defaultdict(int)
             self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+            self.events: dict[str, int] = defaultdict(int)  # e.g. "shopify:app_uninstall"
 
     def enter(self, *keys: str) -> None:
         with self._lock:
@@ -139,6 +140,10 @@ class Counters:
             self.token_calls[provider] += 1
             self.token_calls[f"{provider}:{grant_type}"] += 1
 
+    def count_event(self, name: str) -> None:
+        with self._lock:
+            self.events[name] += 1
+
     def snapshot(self) -> dict:
         with self._lock:
             return {
@@ -147,6 +152,7 @@ class Counters:
                 "max_in_flight": dict(self.max_in_flight),
                 "token_calls": dict(self.token_calls),
                 "statuses": {k: dict(v) for k, v in self.statuses.items()},
+                "events": dict(self.events),
             }
 
 

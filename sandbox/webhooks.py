@@ -89,7 +89,7 @@ class WebhookSender:
         }
         self._push("square", cfg.square_notification_url, headers, body, event["event_id"], event["type"])
 
-    def send_shopify(self, shop: str, topic: str, payload: dict, api_version: str = "2026-07") -> None:
+    def send_shopify(self, shop: str, topic: str, payload: dict, api_version: str = "2026-10") -> None:
         cfg = self.state.config
         body = json.dumps(payload, separators=(",", ":")).encode()
         event_id = str(uuid.uuid4())

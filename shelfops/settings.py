@@ -257,7 +257,7 @@ SHOPIFY_BASE_URL_TEMPLATE = env.str(
     "SHOPIFY_BASE_URL_TEMPLATE",
     default="https://{shop}" if SHOPIFY_ENVIRONMENT == "production" else f"{SANDBOX_URL}/shopify/{{shop}}",
 )
-SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-07")
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
 _local = SHOPIFY_ENVIRONMENT == "local"
 SHOPIFY_CLIENT_ID = env.str("SHOPIFY_CLIENT_ID", default="shelfops-local-shopify-app" if _local else "")
 SHOPIFY_CLIENT_SECRET = env.str("SHOPIFY_CLIENT_SECRET", default="shpss_shelfops_local_secret" if _local else "")

@@ -52,6 +52,10 @@ def disconnect_connections(modeladmin, request, queryset):
     done = 0
     for connection in queryset.exclude(status=Connection.Status.DISCONNECTED):
         disconnect(connection, reason=f"staff {request.user.pk} in admin")
+        if connection.revoke_outcome.startswith("failed"):
+            modeladmin.message_user(request, f"{connection}: revoke at the provider FAILED "
+                                    f"({connection.revoke_outcome.removeprefix('failed: ')}); tokens deleted here, "
+                                    "the app may still be installed there.", messages.ERROR)
         done += 1
     modeladmin.message_user(request, f"Disconnected {done} connection(s); synced data is kept.", messages.SUCCESS)
 

@@ -123,9 +123,11 @@ class TransactionSerializer(FastReadSerializer):
         fields = [
             "id", "store", "product", "source", "external_account_id", "external_order_id", "external_line_id",
             "sku", "quantity", "unit_price", "currency", "state", "occurred_at", "order_updated_at",
-            "created_at", "updated_at",
+            "refund_of_order_id", "refund_of_line_id", "created_at", "updated_at",
         ]
         extra_kwargs = {
+            "refund_of_line_id": {"help_text": "For a refund or return line (negative quantity): the external line "
+                                               "id of the sold line it gives back, in order refund_of_order_id."},
             "store": {"help_text": "Store id; null while the provider location is unmapped."},
             "product": {"help_text": "Product id; null while the provider item is unmapped."},
         }
@@ -144,7 +146,8 @@ class ProductMappingSerializer(serializers.ModelSerializer):
         model = ProductMapping
         fields = [
             "id", "provider", "external_account_id", "external_id", "external_name", "sku", "barcode",
-            "product", "is_mapped", "automatically_generated", "deleted_at_source", "created_at", "updated_at",
+            "product", "is_mapped", "automatically_generated", "deleted_at_source", "deleted_at_source_at",
+            "created_at", "updated_at",
         ]
         read_only_fields = [f for f in fields if f != "product"]
 
@@ -173,7 +176,7 @@ class StoreMappingSerializer(serializers.ModelSerializer):
         model = StoreMapping
         fields = [
             "id", "provider", "external_account_id", "external_id", "external_name", "store", "is_mapped",
-            "automatically_generated", "deleted_at_source", "created_at", "updated_at",
+            "automatically_generated", "deleted_at_source", "deleted_at_source_at", "created_at", "updated_at",
         ]
         read_only_fields = [f for f in fields if f != "store"]
 

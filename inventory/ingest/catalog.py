@@ -37,19 +37,22 @@ ITEM_SPEC = UpsertSpec(
         "barcode",
         "secondary_id",
         "deleted_at_source",
+        "deleted_at_source_at",
         "source_updated_at",
         "automatically_generated",
         "created_at",
         "updated_at",
     ),
     keys=("provider", "external_account_id", "external_id"),
-    updates=("external_name", "sku", "barcode", "secondary_id", "deleted_at_source", "source_updated_at"),
+    updates=("external_name", "sku", "barcode", "secondary_id", "deleted_at_source", "deleted_at_source_at",
+             "source_updated_at"),
     guard=(
         "excluded.source_updated_at IS NULL OR t.source_updated_at IS NULL "
         "OR excluded.source_updated_at >= t.source_updated_at"
     ),
 )
-KINDS = {"source_updated_at": "datetime", "created_at": "datetime", "updated_at": "datetime"}
+KINDS = {"source_updated_at": "datetime", "deleted_at_source_at": "datetime", "created_at": "datetime",
+         "updated_at": "datetime"}
 
 
 def ingest_locations(source: Source, records: Iterable[Location]) -> IngestCounts:
@@ -128,6 +131,7 @@ def _items_batch(source: Source, chunk: list[Item], counts: IngestCounts) -> Non
             (r.barcode or "").strip()[:64],
             (r.secondary_id or "")[:255],
             bool(r.deleted),
+            (r.updated_at or now) if r.deleted else None,
             r.updated_at,
             True,
             now,

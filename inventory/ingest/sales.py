@@ -51,6 +51,8 @@ SPEC = UpsertSpec(
         "state",
         "occurred_at",
         "order_updated_at",
+        "refund_of_order_id",
+        "refund_of_line_id",
         "created_at",
         "updated_at",
     ),
@@ -67,11 +69,13 @@ SPEC = UpsertSpec(
         "state",
         "occurred_at",
         "order_updated_at",
+        "refund_of_order_id",
+        "refund_of_line_id",
     ),
     guard=NEWER_OR_SAME,
     copy_types=(
         "text", "text", "text", "text", "int8", "int8", "int8", "int8", "int8", "text", "numeric", "numeric",
-        "text", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+        "text", "text", "timestamptz", "timestamptz", "text", "text", "timestamptz", "timestamptz",
     ),
 )
 KINDS = {
@@ -194,6 +198,8 @@ def _ingest_batch(source, lines, resolver: MappingResolver, counts: IngestCounts
                 state,
                 occurred_at,
                 r.order_updated_at,
+                (r.refund_of_order_id or "")[:255],
+                (r.refund_of_line_id or "")[:255],
                 now,
                 now,
             )

@@ -25,6 +25,9 @@ class ExternalMapping(models.Model):
     # Weak or conflicting evidence is never merged silently: it becomes a suggestion a person accepts or rejects.
     suggestion_confidence = models.FloatField(null=True, blank=True)
     suggestion_reason = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # When the provider deleted it (its own timestamp for the deletion, else when we learned of it); null while it
+    # exists. Nothing is hard-deleted: the row, its levels and its sales stay.
+    deleted_at_source_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

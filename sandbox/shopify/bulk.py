@@ -388,6 +388,12 @@ def download(app, request: Request, number: int, kind: str):
     max_roots = op.root_count if kind == "final" else op.partial_roots
     resolvers = ShopResolvers(app, op.shop, state.merchant("shopify", op.shop))
     body = (line for _is_root, line in iter_lines(resolvers, op, max_roots=max_roots))
+    if kind == "final":
+        faults = state.faults["shopify"]
+        with state.lock:
+            short, faults.bulk_short_read = faults.bulk_short_read, 0
+        if short:
+            body = itertools.islice(body, max(0, op.object_count - short))
     return Response(body, status=200, content_type="application/jsonl", direct_passthrough=True)
 
 

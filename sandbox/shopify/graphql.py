@@ -114,6 +114,7 @@ class ShopResolvers:
             "currentBulkOperation": lambda **a: bulk.current(self.app.state, self.shop, **a),
             "bulkOperationRunQuery": lambda **a: bulk.run_query(self.app, self, self.version, self.request, **a),
             "bulkOperationCancel": lambda **a: bulk.cancel(self.app, self, **a),
+            "appUninstall": self.app_uninstall,
         }
 
     def _bulk(self, value: str):
@@ -186,6 +187,17 @@ class ShopResolvers:
     def line_items(self, o, **args):
         return connection(lambda after: ((k, self.nodes.line_item(o, k))
                                          for k in range(0 if after is None else after + 1, len(o.lines))), **args)
+
+    # --- the app uninstalling itself (the only way Shopify offers an app to give up its access) -------------
+    def app_uninstall(self, **_):
+        state = self.app.state
+        state.counters.count_event("shopify:app_uninstall")
+        client_id = state.config.shopify_client_id
+        state.revoke(lambda t: t.provider == "shopify" and t.account == self.shop and t.client_id == client_id)
+        with state.lock:
+            state.shopify_subscriptions.pop(self.shop, None)
+        return {"app": {"id": "gid://shopify/App/1", "title": "ShelfOps", "apiKey": client_id, "handle": "shelfops"},
+                "userErrors": []}
 
     # --- webhook subscriptions -------------------------------------------------------------------------------
     def _subscriptions(self, after, args):

@@ -3,8 +3,9 @@
 Queries are parsed, validated and executed by graphql-core against this schema, so a field the real API does not
 have (``InventoryLevel.available``, removed in 2024-04) fails validation exactly as it would at Shopify.
 
-Cost (provider-facts 2.4): scalars and enums 0, objects 1, connections 2 + first/last x (cost of one node),
-mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really returned.
+Cost (provider-facts 2.4, Shopify's "rate limits" page): scalars and enums 0, objects 1, connections 2 + first/last x
+(cost of one node), mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really
+returned, so it is never above the requested cost (Shopify charges the requested cost and refunds down to actual).
 """
 
 from __future__ import annotations
@@ -85,7 +86,13 @@ enum WebhookSubscriptionTopic {
   LOCATIONS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
   PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE SHOP_UPDATE
 }
-enum ProductVariantSortKeys { ID SKU UPDATED_AT }
+type App { id: ID! title: String! apiKey: String! handle: String }
+enum AppUninstallAppUninstallErrorCode {
+  APP_NOT_FOUND APP_NOT_INSTALLED APP_UNINSTALL_ERROR USER_PERMISSIONS_INSUFFICIENT
+}
+type AppUninstallAppUninstallError { field: [String!] message: String! code: AppUninstallAppUninstallErrorCode }
+type AppUninstallPayload { app: App userErrors: [AppUninstallAppUninstallError!]! }
+enum ProductVariantSortKeys { ID SKU }
 enum OrderSortKeys { ID CREATED_AT UPDATED_AT PROCESSED_AT }
 enum LocationSortKeys { ID NAME }
 """
@@ -96,8 +103,8 @@ CONNECTIONS = {
     "WebhookSubscription": "WebhookSubscriptionConnection",
 }
 SDL += "".join(
-    f"type {conn}Edge {{ cursor: String! node: {node}! }}\n"
-    f"type {conn} {{ nodes: [{node}!]! edges: [{conn}Edge!]! pageInfo: PageInfo! }}\n"
+    f"type {node}Edge {{ cursor: String! node: {node}! }}\n"
+    f"type {conn} {{ nodes: [{node}!]! edges: [{node}Edge!]! pageInfo: PageInfo! }}\n"
     for node, conn in CONNECTIONS.items()
 )
 PAGE = "first: Int, last: Int, after: String, before: String, reverse: Boolean, query: String"
@@ -123,6 +130,7 @@ type Mutation {{
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload
   bulkOperationCancel(id: ID!): BulkOperationCancelPayload
+  appUninstall: AppUninstallPayload
 }}
 """
 SCHEMA = build_schema(SDL)
@@ -166,7 +174,9 @@ def _cost(selection_set, parent, fragments, variables, data=None) -> int:
             total += 2 + _connection_cost(field, named, fragments, variables, value)
             continue
         if data is not None and isinstance(value, list):
-            total += sum(1 + _cost(field.selection_set, named, fragments, variables, v) for v in value)
+            # A plain list of objects (not a connection, e.g. ``quantities(names:)``) is priced like one object at
+            # request time, so its actual cost is that of its dearest element: actual never exceeds requested.
+            total += 1 + max((_cost(field.selection_set, named, fragments, variables, v) for v in value), default=0)
         else:
             total += 1 + _cost(field.selection_set, named, fragments, variables, value)
     return total

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request
 from ..data import Merchant
 from ..http import Route, decode_cursor, encode_cursor, json_response, read_json
 from .common import authenticate, bad_request, errors
-from .objects import SquareIds, count_json, item_json, location_json, order_json, variation_json
+from .objects import SERVED_STATES, SquareIds, counts_json, item_json, location_json, order_json, variation_json
 
 CATALOG_PAGE = 100
 DEFAULT_TYPES = {"ITEM", "CATEGORY", "TAX", "DISCOUNT", "MODIFIER_LIST", "IMAGE"}  # top-level types only
@@ -141,9 +141,11 @@ def inventory_counts(app, request: Request):
         after = parse_time(body["updated_after"])
         if after is None:
             return bad_request("updated_after must be an RFC 3339 timestamp.", "updated_after")
-    states = body.get("states")
-    if states and "IN_STOCK" not in states:
+    states = tuple(body.get("states") or SERVED_STATES)
+    if not set(states) & set(SERVED_STATES):
         return json_response({"counts": []})
+    # ``limit`` counts InventoryCounts; a stock row gives up to one per served state.
+    limit = max(1, limit // len(SERVED_STATES))
     loc_filter = None
     if body.get("location_ids"):
         loc_filter = {ids.location_index(x) for x in body["location_ids"]}
@@ -164,7 +166,7 @@ def inventory_counts(app, request: Request):
         rows = sorted((s for s in rows if wanted(s)), key=lambda s: s.updated_at, reverse=True)
         page = rows[cursor["o"]:cursor["o"] + limit]
         more = cursor["o"] + limit < len(rows)
-        return json_response({"counts": [count_json(m, s) for s in page],
+        return json_response({"counts": [c for s in page for c in counts_json(m, s, states)],
                               **({"cursor": encode_cursor({"o": cursor["o"] + limit})} if more else {})})
     # Newest first: changed rows (the overlay, always newest) then base rows from the top row down.
     changed = sorted((s for s in m.overlay.stock.values() if wanted(s)), key=lambda s: s.updated_at, reverse=True)
@@ -179,7 +181,7 @@ def inventory_counts(app, request: Request):
             if wanted(s):
                 rows.append(s)
         row -= 1
-    counts = [count_json(m, s) for s in rows]
+    counts = [c for s in rows for c in counts_json(m, s, states)]
     answer = {"counts": counts}
     if o_next < len(changed) or row >= floor:
         answer["cursor"] = encode_cursor({"o": o_next, "r": row})

@@ -91,11 +91,26 @@ def item_json(m: Merchant, product_index: int) -> dict:
     }
 
 
-def count_json(m: Merchant, s: Stock) -> dict:
+# The states a stock row is served in (Square's InventoryState): IN_STOCK is what is available for sale, the
+# reserved units are RESERVED_FOR_SALE (on hand, not for sale), and a transfer between locations holds units
+# IN_TRANSIT (the state that replaced IN_TRANSIT_TO) until the destination receives them.
+SERVED_STATES = ("IN_STOCK", "RESERVED_FOR_SALE", "IN_TRANSIT")
+
+
+def in_transit(s: Stock) -> int:
+    """A few (variant, location) pairs have a transfer on the way; derived, so it is the same on every read."""
+    return 3 if (s.variant_index + 2 * s.location_index) % 7 == 0 else 0
+
+
+def counts_json(m: Merchant, s: Stock, states=SERVED_STATES) -> list[dict]:
+    """One InventoryCount per state of a stock row (IN_TRANSIT only while a transfer is on the way)."""
     ids = SquareIds(m)
-    return {"catalog_object_id": ids.variation(s.variant_index), "catalog_object_type": "ITEM_VARIATION",
-            "state": "IN_STOCK", "location_id": ids.location(s.location_index), "quantity": str(s.on_hand),
-            "calculated_at": rfc3339(s.updated_at), "is_estimated": False}
+    base = {"catalog_object_id": ids.variation(s.variant_index), "catalog_object_type": "ITEM_VARIATION",
+            "location_id": ids.location(s.location_index), "calculated_at": rfc3339(s.updated_at),
+            "is_estimated": False}
+    quantities = {"IN_STOCK": s.available, "RESERVED_FOR_SALE": s.committed, "IN_TRANSIT": in_transit(s)}
+    return [{**base, "state": state, "quantity": str(quantities[state])} for state in SERVED_STATES
+            if state in states and (state != "IN_TRANSIT" or quantities[state])]
 
 
 LINE_CACHE_MAX = 1 << 16
@@ -117,6 +132,22 @@ def _line_fields(m: Merchant, ids: SquareIds, variant_index: int) -> dict:
     return entry[1]
 
 
+# The newest few generated orders are still OPEN (a tab not yet paid), as a live seller always has some.
+OPEN_ORDERS = 3
+
+
+def order_state(m: Merchant, o: Order) -> str:
+    if o.state == "COMPLETED" and m.sizes.orders - OPEN_ORDERS <= o.index < m.sizes.orders:
+        return "OPEN"
+    return o.state
+
+
+def order_version(m: Merchant, o: Order) -> int:
+    """Square increments an order's version on every change: created OPEN (1), paid and COMPLETED (2), then
+    CANCELED (3)."""
+    return {"OPEN": 1, "COMPLETED": 2, "CANCELED": 3}.get(order_state(m, o), 1)
+
+
 def order_json(m: Merchant, o: Order) -> dict:
     ids = SquareIds(m)
     order_id = ids.order(o.index)
@@ -134,7 +165,8 @@ def order_json(m: Merchant, o: Order) -> dict:
     return {
         "id": order_id, "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
         "line_items": lines, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
-        "closed_at": rfc3339(o.updated_at), "state": o.state, "version": 1 + o.index % 3,
+        **({} if order_state(m, o) == "OPEN" else {"closed_at": rfc3339(o.updated_at)}),
+        "state": order_state(m, o), "version": order_version(m, o),
         "total_money": total, "total_tax_money": zero, "total_discount_money": zero, "total_tip_money": zero,
         "total_service_charge_money": zero,
         "net_amounts": {"total_money": total, "tax_money": zero, "discount_money": zero, "tip_money": zero,
@@ -148,15 +180,18 @@ def envelope(seed: str, event_type: str, data_type: str, data_id: str, obj: dict
             "created_at": rfc3339(created_at), "data": {"type": data_type, "id": data_id, "object": obj}}
 
 
-def order_updated_event(seed: str, m: Merchant, o: Order) -> dict:
+def order_updated_event(seed: str, m: Merchant, o: Order, state: str | None = None) -> dict:
+    """``order.updated`` for the order as it is now, or as it was in an earlier ``state`` (its version then)."""
     ids = SquareIds(m)
-    body = {"order_id": ids.order(o.index), "version": 1, "location_id": ids.location(o.location_index),
-            "state": o.state, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at)}
+    state = state or order_state(m, o)
+    version = {"OPEN": 1, "COMPLETED": 2, "CANCELED": 3}.get(state, 1)
+    body = {"order_id": ids.order(o.index), "version": version, "location_id": ids.location(o.location_index),
+            "state": state, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at)}
     return envelope(seed, "order.updated", "order_updated", body["order_id"], {"order_updated": body}, o.updated_at)
 
 
 def inventory_event(seed: str, m: Merchant, rows: list[Stock], at) -> dict:
-    counts = [count_json(m, s) for s in rows]
+    counts = [c for s in rows for c in counts_json(m, s)]
     return envelope(seed, "inventory.count.updated", "inventory_counts", str(uuid.uuid4()),
                     {"inventory_counts": counts}, at)
 

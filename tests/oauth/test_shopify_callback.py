@@ -122,7 +122,7 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
     responses.post("https://demo.myshopify.com/admin/oauth/access_token", json={
         "access_token": "shpat_secret_access", "scope": "read_products,read_inventory,read_locations,read_orders",
         "expires_in": 3600, "refresh_token": "shprt_secret_refresh", "refresh_token_expires_in": 7776000})
-    graphql = responses.add_callback(responses.POST, "https://demo.myshopify.com/admin/api/2026-07/graphql.json",
+    graphql = responses.add_callback(responses.POST, "https://demo.myshopify.com/admin/api/2026-10/graphql.json",
                                      callback=_graphql_ok)
     params = start(merchant_client)
     response = merchant_client.get("/integrations/shopify/callback/", signed(callback_query(params["state"])))

@@ -245,3 +245,50 @@ def test_injected_5xx_answers_with_shopify_error_body(sandbox_server, status):
     sandbox_server.set_faults("shopify", fail_next=[status])
     answer = gql(sandbox_server, token, "{ shop { name } }")
     assert answer.status_code == status and "errors" in answer.json()
+
+
+def test_variants_cannot_be_sorted_by_updated_at_as_at_shopify(sandbox_server):
+    from tests.sandbox.test_shopify_published_schema import OLD_VARIANTS
+
+    token = connect(sandbox_server)["access_token"]
+    refused = gql(sandbox_server, token, OLD_VARIANTS).json()
+    assert refused.get("data") is None
+    assert any("UPDATED_AT" in e["message"] and "ProductVariantSortKeys" in e["message"] for e in refused["errors"])
+    by_id = gql(sandbox_server, token, OLD_VARIANTS.replace("UPDATED_AT", "ID")).json()
+    assert "errors" not in by_id and by_id["data"]["productVariants"]["nodes"]
+
+
+def test_app_uninstall_is_the_only_way_out_and_ends_every_token(sandbox_server):
+    tokens = connect(sandbox_server)
+    # The URL the portal used to call (a version segment before admin/api_permissions) does not exist.
+    wrong = requests.delete(f"{sandbox_server.url}/shopify/{SHOP}/admin/api/{VERSION}/admin/api_permissions/"
+                            "current.json", headers={"X-Shopify-Access-Token": tokens["access_token"]}, timeout=5)
+    assert wrong.status_code == 404
+    answer = gql(sandbox_server, tokens["access_token"],
+                 "mutation { appUninstall { app { id } userErrors { field message code } } }").json()
+    assert answer["data"]["appUninstall"]["userErrors"] == [] and answer["data"]["appUninstall"]["app"]["id"]
+    assert sandbox_server.counters()["events"]["shopify:app_uninstall"] == 1
+    assert gql(sandbox_server, tokens["access_token"], "{ shop { name } }").status_code == 401
+    refreshed = exchange(sandbox_server, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refreshed.status_code == 400
+
+
+def test_actual_cost_is_never_above_requested_for_the_portal_documents(sandbox_server):
+    from integrations.providers.shopify import queries
+
+    token = connect(sandbox_server)["access_token"]
+    first_id = {kind: gql(sandbox_server, token, f"{{ {kind}(first: 1) {{ nodes {{ id }} }} }}").json()
+                ["data"][kind]["nodes"][0]["id"] for kind in ("locations", "orders")}
+    documents = {"LOCATIONS": {}, "LOCATION_IDS": {}, "VARIANTS": {}, "ORDERS": {}, "SHOP": {},
+                 "INVENTORY_LEVELS": {"location": first_id["locations"]}, "ORDER_LINES": {"id": first_id["orders"]}}
+    for name, variables in documents.items():
+        body = gql(sandbox_server, token, getattr(queries, name), variables).json()
+        assert "errors" not in body, (name, body.get("errors"))
+        cost = body["extensions"]["cost"]
+        assert 0 < cost["actualQueryCost"] <= cost["requestedQueryCost"], (name, cost)
+    # A full page of levels, each with four named quantities (a plain list, priced as one object per level).
+    body = gql(sandbox_server, token, queries.INVENTORY_LEVELS, {"location": first_id["locations"]}).json()
+    levels = body["data"]["location"]["inventoryLevels"]["nodes"]
+    assert levels and all(len(level["quantities"]) == 4 for level in levels)
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 1 + 2 + 100 * (1 + 1 + 1)
+    assert body["extensions"]["cost"]["actualQueryCost"] == 1 + 2 + len(levels) * (1 + 1 + 1)

@@ -187,10 +187,15 @@ def test_inventory_counts_newest_first_with_updated_after_and_cursor(sandbox_ser
         cursor = page.get("cursor")
         if not cursor:
             break
-    assert counts[0]["quantity"] == "7"  # the change is the newest count
+    # The change is the newest stock row: on hand 7 = IN_STOCK (for sale) + RESERVED_FOR_SALE.
+    newest = [c for c in counts if (c["catalog_object_id"], c["location_id"]) ==
+              (counts[0]["catalog_object_id"], counts[0]["location_id"])]
+    assert sum(int(c["quantity"]) for c in newest if c["state"] in ("IN_STOCK", "RESERVED_FOR_SALE")) == 7
     stamps = [c["calculated_at"] for c in counts]
     assert stamps == sorted(stamps, reverse=True) and min(stamps) > "2026-10-25T00:00:00Z"
-    assert len({(c["catalog_object_id"], c["location_id"]) for c in counts}) == len(counts)
+    keys = [(c["catalog_object_id"], c["location_id"], c["state"]) for c in counts]
+    assert len(set(keys)) == len(keys)
+    assert {c["state"] for c in counts} == {"IN_STOCK", "RESERVED_FOR_SALE", "IN_TRANSIT"}
 
 
 def test_catalog_search_begin_time_returns_only_edited_objects(sandbox_server):

@@ -68,8 +68,22 @@ def test_initial_incremental_and_idle_runs(provider, sandbox, worker, retailer):
     assert level.on_hand == 42
     items_stream = "catalog" if provider == "square" else "variants"
     if provider == "square":  # Square search includes deleted objects; Shopify deletions come by webhook
-        assert ProductMapping.objects.get(retailer=retailer, sku=deleted_sku).deleted_at_source
+        gone = ProductMapping.objects.get(retailer=retailer, sku=deleted_sku)
+        assert gone.deleted_at_source and gone.deleted_at_source_at
         assert second[items_stream].records_updated >= 1
+        # The API shows it deleted at source, with when, once (the mapping row is kept, not removed).
+        from rest_framework.test import APIClient
+
+        from inventory.models import ApiToken
+
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(retailer, 'e2e')[1]}")
+        rows, url = [], "/api/v1/mappings/"
+        while url:
+            page = api.get(url).json()
+            rows += [r for r in page["results"] if r["sku"] == deleted_sku]
+            url = page.get("next")
+        assert len(rows) == 1 and rows[0]["deleted_at_source"] is True and rows[0]["deleted_at_source_at"]
     for run in second.values():
         assert run.cursor_before == first[run.stream].cursor_after  # resumed from the cursor, not from scratch
 

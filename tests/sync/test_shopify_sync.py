@@ -9,13 +9,14 @@ import pytest
 import responses
 
 from integrations.models import SyncCursor
+from integrations.providers.shopify import queries
 from integrations.sync import engine, services
 from inventory.models import InventoryLevel, ProductMapping, Transaction
 
 from .conftest import make_connection
 
 SHOP = "demo-shop.myshopify.com"
-GRAPHQL = f"https://{SHOP}/admin/api/2026-07/graphql.json"
+GRAPHQL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 JSONL_URL = "https://storage.example.test/bulk/result.jsonl?signature=abc"
 COST = {"cost": {"requestedQueryCost": 10, "actualQueryCost": 5,
                  "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 1990, "restoreRate": 100}}}
@@ -24,7 +25,7 @@ COST = {"cost": {"requestedQueryCost": 10, "actualQueryCost": 5,
 @pytest.fixture(autouse=True)
 def shopify_at_test_host(settings):
     settings.SHOPIFY_BASE_URL_TEMPLATE = "https://{shop}"
-    settings.SHOPIFY_API_VERSION = "2026-07"
+    settings.SHOPIFY_API_VERSION = "2026-10"
     settings.SHOPIFY_BULK_POLL_SECONDS = 0
     settings.SHOPIFY_BULK_STREAMS = ["variants", "orders"]  # as against the real API
     settings.HTTP_BACKOFF_BASE_SECONDS = 0.0
@@ -92,23 +93,58 @@ def test_initial_variants_load_uses_a_bulk_operation_and_streams_its_jsonl(shop)
     assert cursor["updated_at"] == "2026-10-02T23:55:00.000Z" and cursor["page"] is None
 
 
-def test_variant_deltas_page_with_the_updated_at_filter(shop):
+class FailingAdminApi(FakeAdminApi):
+    """Answers a top-level GraphQL error (a non-retried ProviderError) for the calls numbered in ``fail``."""
+
+    def __init__(self, rsps, handlers, fail):
+        super().__init__(rsps, handlers)
+        self.fail = fail
+
+    def __call__(self, request):
+        status, headers, body = super().__call__(request)
+        if len(self.calls) in self.fail:
+            body = json.dumps({"errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}]})
+        return status, headers, body
+
+
+def test_variant_deltas_page_in_id_order_and_move_the_bound_only_at_the_end(shop):
     SyncCursor.objects.create(connection=shop, stream="variants", value={"updated_at": "2026-10-01T00:00:00.000Z"})
-    pages = iter([
-        {"nodes": [variant(1, "2026-10-02T00:00:00Z")], "pageInfo": {"hasNextPage": True, "endCursor": "e1"}},
-        {"nodes": [variant(2, "2026-10-03T00:00:00Z")], "pageInfo": {"hasNextPage": False, "endCursor": "e2"}},
-    ])
+    # ID order: the second page's variant was updated before the first page's.
+    first = {"nodes": [variant(1, "2026-10-03T00:00:00Z")], "pageInfo": {"hasNextPage": True, "endCursor": "e1"}}
+    second = {"nodes": [variant(2, "2026-10-02T00:00:00Z")], "pageInfo": {"hasNextPage": False, "endCursor": "e2"}}
     with responses.RequestsMock() as rsps:
-        api = FakeAdminApi(rsps, {"Variants": lambda v: {"productVariants": next(pages)}})
+        api = FailingAdminApi(rsps, {"Variants": lambda v: {"productVariants": second if v["after"] else first}},
+                              fail={2})
+        broken = run(shop, "variants")
+        # Interrupted after page one: the bound stayed put and the page token was saved, because an unsorted
+        # stream must not move its bound past records it has not read yet.
+        saved = SyncCursor.objects.get(connection=shop, stream="variants").value
+        result = run(shop, "variants")
+    assert broken.status == "failed"
+    assert saved["updated_at"] == "2026-10-01T00:00:00.000Z" and saved["page"]["after"] == "e1"
+    assert result.status == "succeeded", result.error
+    assert "sortKey: ID" in queries.VARIANTS and "UPDATED_AT" not in queries.VARIANTS
+    bound = "updated_at:>'2026-10-01T00:00:00.000Z'"
+    assert [v for _, v in api.calls] == [{"query": bound, "after": None}, {"query": bound, "after": "e1"},
+                                         {"query": bound, "after": "e1"}]
+    assert set(ProductMapping.objects.values_list("external_id", flat=True)) >= {"1", "2"}
+    # At the end the bound moved to the newest updated_at seen in the run minus the overlap.
+    assert result.cursor_after["updated_at"] == "2026-10-02T23:55:00.000Z" and result.cursor_after["page"] is None
+
+
+def test_an_interrupted_variants_delta_resumes_at_its_page_with_the_same_bound(shop):
+    SyncCursor.objects.create(connection=shop, stream="variants", value={
+        "updated_at": "2026-10-01T00:00:00.000Z", "high_water": "2026-10-04T00:00:00.000Z",
+        "page": {"after": "e7", "started": "2026-10-05T00:00:00.000Z"}})
+    with responses.RequestsMock() as rsps:
+        api = FakeAdminApi(rsps, {"Variants": lambda v: {"productVariants": {
+            "nodes": [variant(8, "2026-10-06T00:00:00Z")], "pageInfo": {"hasNextPage": False, "endCursor": "e8"}}}})
         result = run(shop, "variants")
     assert result.status == "succeeded", result.error
-    assert [v for _, v in api.calls] == [
-        {"query": "updated_at:>'2026-10-01T00:00:00.000Z'", "after": None},
-        {"query": "updated_at:>'2026-10-01T00:00:00.000Z'", "after": "e1"},
-    ]
-    assert result.pages == 2 and result.records_created == 2
-    # Sorted by UPDATED_AT: the bound moved after the first page already.
-    assert result.cursor_after["updated_at"] == "2026-10-02T23:55:00.000Z"
+    assert [v for _, v in api.calls] == [{"query": "updated_at:>'2026-10-01T00:00:00.000Z'", "after": "e7"}]
+    # The variant updated after the interrupted run started may have been missed behind the ID position: the
+    # bound goes no later than that start (minus the overlap), so the next run reads everything changed since.
+    assert result.cursor_after["updated_at"] == "2026-10-04T23:55:00.000Z"
 
 
 def line(n, qty=1, price="2.50"):

@@ -95,7 +95,8 @@ def test_inventory_counts_merge_states_per_location_and_variation():
     levels = {(s.location_external_id, s.item_external_id): s for s in mappers.map_inventory_counts(counts)}
     assert set(levels) == {("L1", "VAR-1"), ("L2", "VAR-2")}
     level = levels[("L1", "VAR-1")]
-    assert level.available == Decimal("12.5") and level.on_hand == Decimal("12.5")
+    # Disjoint states: on hand is what is for sale plus what is reserved.
+    assert level.available == Decimal("12.5") and level.on_hand == Decimal("14.5")
     assert level.committed == Decimal("2")
     assert level.incoming is None  # not reported: ingest keeps the stored value
     assert level.as_of == datetime(2026, 10, 4, 2, tzinfo=UTC)  # SOLD is history, not a level
@@ -107,3 +108,21 @@ def test_location_address_and_status():
                                             "administrative_district_level_1": "CO", "postal_code": "80202"}})
     assert (loc.external_id, loc.name, loc.timezone) == ("L1", "Main St", "America/Denver")
     assert loc.address == "1 Main St, Denver, CO, 80202" and loc.active is False
+
+
+def test_transfers_in_transit_are_incoming_under_either_name():
+    counts = [{"catalog_object_id": "VAR-1", "catalog_object_type": "ITEM_VARIATION", "state": state,
+               "location_id": "L1", "quantity": qty, "calculated_at": "2026-10-04T01:00:00Z"}
+              for state, qty in (("IN_TRANSIT", "3"), ("IN_TRANSIT_TO", "1"))]
+    (level,) = mappers.map_inventory_counts(counts)
+    assert level.incoming == Decimal("4") and level.available is None and level.on_hand is None
+
+
+def test_every_inventory_state_of_the_pinned_sdk_is_either_stock_or_deliberately_not():
+    import typing
+
+    from square.types.inventory_state import InventoryState
+
+    sdk_states = set(typing.get_args(typing.get_args(InventoryState)[0]))
+    assert set(mappers._STATE_FIELDS) | set(mappers.NOT_STOCK_STATES) == sdk_states
+    assert not set(mappers._STATE_FIELDS) & set(mappers.NOT_STOCK_STATES)

@@ -68,7 +68,10 @@ def test_catalog_initial_load_then_delta_with_deletions(square_connection):
     assert delta["begin_time"] == "2026-10-01T23:55:00.000Z" and delta["include_deleted_objects"] is True
     assert (second.records_seen, second.records_created, second.records_unchanged) == (2, 0, 1)
     assert second.cursor_before["updated_at"] == "2026-10-01T23:55:00.000Z"
-    assert ProductMapping.objects.get(external_id="V1").deleted_at_source is True
+    gone = ProductMapping.objects.get(external_id="V1")
+    # Deleted at source, with when (Square's timestamp of the deleting version); kept, never hard-deleted.
+    assert gone.deleted_at_source is True and gone.deleted_at_source_at.isoformat() == "2026-10-03T00:00:00+00:00"
+    assert ProductMapping.objects.get(external_id="V2").deleted_at_source_at is None
     assert ProductMapping.objects.get(external_id="V2").barcode == "012345678905"
 
 
@@ -160,3 +163,39 @@ def test_inactive_connection_fails_the_run_with_a_reason(square_connection):
     square_connection.save()
     result = run(square_connection, "locations")
     assert result.status == SyncRun.Status.FAILED and "needs reconnect" in result.error
+
+
+def refund_order(order_id, source_order, updated, quantity="1"):
+    """An itemized refund as Square stores it: its own order whose returns give back lines of the sold order."""
+    return {"id": order_id, "location_id": "L00", "state": "COMPLETED", "created_at": "2026-10-06T00:00:00Z",
+            "updated_at": updated, "returns": [{
+                "uid": "ret-1", "source_order_id": source_order, "return_line_items": [{
+                    "uid": f"{order_id}-r", "source_line_item_uid": f"{source_order}-a", "quantity": quantity,
+                    "catalog_object_id": "V1", "base_price_money": {"amount": 1250, "currency": "USD"}}]}]}
+
+
+def test_a_refund_is_one_negative_line_linked_to_the_sold_line_however_often_it_is_read(square_connection):
+    sold = order("O1", "L00", "2026-10-05T10:00:00Z", quantity="2")
+    refund = refund_order("R1", "O1", "2026-10-06T10:00:00Z")
+    for _ in range(2):  # the second run re-reads both orders (overlap), as a redelivery would
+        with responses.RequestsMock() as rsps:
+            rsps.get(f"{BASE}/v2/locations", json={"locations": [{"id": "L00"}]})
+            rsps.post(f"{BASE}/v2/orders/search", json={"orders": [sold, refund]})
+            result = run(square_connection, "orders")
+        assert result.status == "succeeded", result.error
+    lines = Transaction.objects.filter(retailer=square_connection.retailer).order_by("external_order_id")
+    assert [(t.external_order_id, t.quantity, t.state) for t in lines] == [
+        ("O1", Decimal("2"), "completed"), ("R1", Decimal("-1"), "refunded")]
+    given_back = lines.get(external_order_id="R1")
+    assert (given_back.refund_of_order_id, given_back.refund_of_line_id) == ("O1", "O1-a")
+    assert given_back.unit_price == Decimal("12.50")
+    # The API shows it once, with its link to the sold line.
+    from rest_framework.test import APIClient
+
+    from inventory.models import ApiToken
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(square_connection.retailer, 'refunds')[1]}")
+    rows = [r for r in api.get("/api/v1/transactions/").json()["results"] if r["external_order_id"] == "R1"]
+    assert [(r["quantity"], r["state"], r["refund_of_order_id"], r["refund_of_line_id"]) for r in rows] == [
+        ("-1.0000", "refunded", "O1", "O1-a")]

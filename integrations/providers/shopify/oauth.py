@@ -18,6 +18,7 @@ from integrations.oauth.base import OAuthFlow
 from integrations.oauth.errors import OAuthFlowError
 
 from .provider import shop_base_url
+from .queries import APP_UNINSTALL, SHOP, WEBHOOK_CREATE
 
 logger = logging.getLogger("integrations.oauth")
 
@@ -30,14 +31,6 @@ CALLBACK_MAX_SKEW = 90
 WEBHOOK_TOPICS = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "PRODUCTS_UPDATE",
                   "INVENTORY_LEVELS_UPDATE", "APP_UNINSTALLED"]
 
-WEBHOOK_CREATE = """
-mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
-    webhookSubscription { id topic }
-    userErrors { field message }
-  }
-}
-"""
 
 BAD_SHOP = OAuthFlowError(
     "bad_shop", "That is not a Shopify shop address ShelfOps can connect to.",
@@ -111,11 +104,16 @@ class ShopifyOAuth(OAuthFlow):
         return {"client_id": self.client_id(), "client_secret": self.client_secret(), "code": code, "expiring": 1}
 
     def revoke(self, connection) -> bool:
-        # Shopify has no token-revocation endpoint; deleting the app's API permission uninstalls the app from the
-        # shop, which revokes every token it holds.
+        # The documented way for an app to uninstall itself (GraphQL appUninstall; the REST equivalent is DELETE
+        # /admin/api_permissions/current.json with no version segment). Uninstalling revokes every token.
         from integrations.http import client_for
+        from integrations.http.errors import ProviderError
 
-        client_for(connection).delete("/admin/api_permissions/current.json")
+        result = (client_for(connection).graphql(APP_UNINSTALL) or {}).get("appUninstall") or {}
+        errors = result.get("userErrors") or []
+        if errors or not result.get("app"):
+            codes = [e.get("code") or "USER_ERROR" for e in errors] or ["NO_APP"]
+            raise ProviderError("appUninstall refused", codes=codes, provider="shopify")
         return True
 
     def after_connect(self, connection) -> None:
@@ -148,7 +146,7 @@ class ShopifyOAuth(OAuthFlow):
     def test_connection(self, connection) -> str:
         from integrations.http import client_for
 
-        data = client_for(connection).graphql("{ shop { name myshopifyDomain } }")
+        data = client_for(connection).graphql(SHOP)
         shop = (data or {}).get("shop") or {}
         return f"Shopify answered: shop {shop.get('name') or shop.get('myshopifyDomain') or '?'}."
 

@@ -14,9 +14,11 @@ query Locations($after: String) {
 
 VARIANT_FIELDS = "id sku barcode title updatedAt product { title } inventoryItem { id }"
 
+# ProductVariantSortKeys has no UPDATED_AT in any supported version (only products and orders sort by it), so
+# variants page in ID order under an ``updated_at`` filter: an unordered stream (streams.ShopifyVariants).
 VARIANTS = """
 query Variants($after: String, $query: String) {
-  productVariants(first: 250, after: $after, sortKey: UPDATED_AT, query: $query) {
+  productVariants(first: 250, after: $after, sortKey: ID, query: $query) {
     nodes { """ + VARIANT_FIELDS + """ }
     pageInfo { hasNextPage endCursor }
   }
@@ -79,4 +81,24 @@ mutation BulkRun($query: String!) {
 BULK_STATUS = """
 query BulkStatus($id: ID!) {
   bulkOperation(id: $id) { id status errorCode createdAt objectCount url partialDataUrl }
+}"""
+
+# Registered after connecting, one call per topic (oauth.after_connect).
+WEBHOOK_CREATE = """
+mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+
+# The connection test (oauth.test_connection).
+SHOP = "{ shop { name myshopifyDomain } }"
+
+# Disconnect: Shopify has no token-revocation endpoint; an app uninstalls itself with appUninstall, which ends every
+# token it holds for the shop and deletes its webhook subscriptions.
+APP_UNINSTALL = """
+mutation AppUninstall {
+  appUninstall { app { id } userErrors { field message code } }
 }"""

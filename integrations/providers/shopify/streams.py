@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.utils import timezone
 
 from integrations.sync.streams import Page, Stream, Watermark, format_time, parse_time
 
@@ -68,12 +69,19 @@ class ShopifyStream(Stream):
             if len(records) >= BULK_PAGE:
                 yield Page(records, mark.after_page({"bulk": operation_id, "line": consumed}))
                 records = []
+        # Completeness: every object the operation counted must have been read, else the run fails here, before
+        # the last page, and the cursor keeps its bound (the next run resumes this operation's file).
+        expected = int(status.get("objectCount") or 0)
+        if consumed != expected:
+            raise bulk.BulkOperationFailed(
+                f"bulk operation {operation_id} counted {expected} objects but {consumed} lines were read; "
+                "the cursor was not advanced")
         yield Page(records, self._bulk_final(mark, started))
 
     @staticmethod
     def _bulk_final(mark: Watermark, started) -> dict:
-        # A bulk result is not a point-in-time snapshot: rows changed while it ran may or may not be in it, so the
-        # next delta starts no later than the operation's start (minus the overlap).
+        # A bulk result is not a point-in-time snapshot (nor is an unordered variants delta): rows changed while it
+        # ran may or may not be in it, so the next delta starts no later than the run's start (minus the overlap).
         if started is not None and (mark.high_water is None or started < mark.high_water):
             mark.high_water = started
         return mark.final()
@@ -92,11 +100,14 @@ class ShopifyLocations(ShopifyStream):
 
 
 class ShopifyVariants(ShopifyStream):
-    """``productVariants`` sorted by UPDATED_AT ascending, filtered ``updated_at:>`` the cursor."""
+    """``productVariants(sortKey: ID, query: "updated_at:>...")``. Shopify cannot sort variants by UPDATED_AT,
+    so this is an unordered stream: mid-run the saved cursor keeps the run's lower bound and the page token, and
+    the bound moves only when the run completes, to the newest ``updated_at`` seen but no later than the moment the
+    run started (a variant edited behind the ID position while the run pages is then read by the next run)."""
 
     name = "variants"
     record_kind = "items"
-    ordered = True
+    ordered = False
     bulk_query = queries.BULK_VARIANTS
 
     def pages(self, cursor, *, full=False) -> Iterator[Page]:
@@ -104,12 +115,17 @@ class ShopifyVariants(ShopifyStream):
             yield from self.bulk_pages(cursor, lambda obj, _children: [mappers.map_variant(obj)])
             return
         mark = self.watermark(cursor)
+        resume = mark.resume_page if isinstance(mark.resume_page, dict) else {}
+        started = parse_time(resume.get("started")) or timezone.now()
         for nodes, after in connection_pages(self.client, queries.VARIANTS, {"query": search(mark.since)},
-                                             ["productVariants"]):
+                                             ["productVariants"], after=resume.get("after")):
             records = [mappers.map_variant(node) for node in nodes]
             for record in records:
                 mark.observe(record.updated_at)
-            yield Page(records, mark.after_page(after) if after else mark.final())
+            if after:
+                yield Page(records, mark.after_page({"after": after, "started": format_time(started)}))
+            else:
+                yield Page(records, self._bulk_final(mark, started))
 
 
 class ShopifyInventory(ShopifyStream):

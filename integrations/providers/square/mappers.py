@@ -20,11 +20,23 @@ _EXPONENT = {
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
 
-# Square inventory states -> our quantity fields. IN_STOCK is the physical, sellable count, so it is both
-# available and on hand (as the inventory.count.updated webhook handler reads it); other states (SOLD, WASTE,
-# NONE...) are history, not stock.
-_STATE_FIELDS = {"IN_STOCK": ("available", "on_hand"), "RESERVED_FOR_SALE": ("committed",),
-                 "IN_TRANSIT_TO": ("incoming",)}
+# Square inventory states (InventoryState in the pinned Square-Version) -> our quantity fields. States are disjoint
+# quantities: IN_STOCK is on hand and for sale (available), RESERVED_FOR_SALE on hand but not for sale (committed),
+# IN_TRANSIT units moving between locations (incoming; IN_TRANSIT_TO is its deprecated name in older versions).
+# on_hand = IN_STOCK + RESERVED_FOR_SALE (map_inventory_counts).
+_STATE_FIELDS = {"IN_STOCK": "available", "RESERVED_FOR_SALE": "committed", "IN_TRANSIT": "incoming",
+                 "IN_TRANSIT_TO": "incoming"}
+# Every other state, and why it is not stock at a location. The mapper skips these on purpose; a state in neither
+# table (a newer Square-Version) is skipped too, and a test keeps both tables equal to the SDK's InventoryState.
+NOT_STOCK_STATES = {
+    "SOLD": "sold, no longer tracked", "SOLD_ONLINE": "sold online", "WASTE": "lost or damaged",
+    "NONE": "not tracked (the source of new stock)", "UNLINKED_RETURN": "returned, not linked, not tracked",
+    "CUSTOM": "a seller-defined state outside stock", "RETURNED_BY_CUSTOMER": "returned, not yet sellable",
+    "ORDERED_FROM_VENDOR": "on a purchase order, not at any location yet",
+    "RECEIVED_FROM_VENDOR": "received, not yet sellable", "COMPOSED": "part of a composition (beta)",
+    "DECOMPOSED": "part of a component (beta)", "UNTRACKED": "not tracked",
+    "SUPPORTED_BY_NEWER_VERSION": "a state this Square-Version cannot name",
+}
 STOCK_STATES = list(_STATE_FIELDS)
 _ORDER_STATE = {"OPEN": "open", "COMPLETED": "completed", "CANCELED": "cancelled"}
 
@@ -103,19 +115,25 @@ def map_catalog_objects(objects: Iterable[dict], related: Iterable[dict] = ()) -
 
 def map_inventory_counts(counts: Iterable[dict]) -> list[StockLevel]:
     """InventoryCount objects (one per state) -> one StockLevel per (location, variation), states merged.
-    A state not in the batch stays None, which ingest reads as "not reported" and keeps the stored value."""
+    A state not in the batch stays None, which ingest reads as "not reported" and keeps the stored value.
+    on_hand is IN_STOCK plus RESERVED_FOR_SALE; a batch without RESERVED_FOR_SALE (a sale moves only IN_STOCK)
+    counts it as 0, which is right for the usual seller with nothing reserved and is corrected by the next batch
+    that carries it (a full sync or the reconciliation snapshot reads every state)."""
     merged: dict[tuple[str, str], dict] = {}
     for count in counts:
-        field_names = _STATE_FIELDS.get(count.get("state", ""))
-        if field_names is None or count.get("catalog_object_type", "ITEM_VARIATION") != "ITEM_VARIATION":
+        field_name = _STATE_FIELDS.get(count.get("state", ""))
+        if field_name is None or count.get("catalog_object_type", "ITEM_VARIATION") != "ITEM_VARIATION":
             continue
         key = (count["location_id"], count["catalog_object_id"])
         entry = merged.setdefault(key, {"as_of": None})
-        for field_name in field_names:
-            entry[field_name] = Decimal(count.get("quantity") or "0")
+        # IN_TRANSIT and IN_TRANSIT_TO both feed incoming: add, so neither hides the other.
+        entry[field_name] = entry.get(field_name, Decimal(0)) + Decimal(count.get("quantity") or "0")
         calculated = parse_time(count.get("calculated_at"))
         if calculated and (entry["as_of"] is None or calculated > entry["as_of"]):
             entry["as_of"] = calculated
+    for entry in merged.values():
+        if "available" in entry:
+            entry["on_hand"] = entry["available"] + entry.get("committed", Decimal(0))
     return [
         StockLevel(location_external_id=loc, item_external_id=item, **values)
         for (loc, item), values in merged.items()
@@ -148,4 +166,29 @@ def map_order(order: dict) -> list[SaleLine]:
                 state=state,
             )
         )
+    return lines + _return_lines(order, occurred, updated)
+
+
+def _return_lines(order: dict, occurred, updated) -> list[SaleLine]:
+    """An itemized refund is its own order at Square whose ``returns[].return_line_items`` give back lines of
+    the sold order (``source_order_id`` + ``source_line_item_uid``). Each becomes a negative line of this order,
+    keyed by its own uid, so a redelivery or a later update of either order stores it once."""
+    lines = []
+    for ret in order.get("returns") or []:
+        for position, item in enumerate(ret.get("return_line_items") or []):
+            price, currency = money_to_decimal(item.get("base_price_money"))
+            lines.append(SaleLine(
+                order_external_id=order["id"],
+                line_external_id=item.get("uid") or f"return-{ret.get('uid', '')}#{position}",
+                location_external_id=order.get("location_id", ""),
+                item_external_id=item.get("catalog_object_id") or "",
+                quantity=-Decimal(item.get("quantity") or "0"),
+                occurred_at=occurred,
+                unit_price=price,
+                currency=currency,
+                order_updated_at=updated,
+                state="refunded",
+                refund_of_order_id=ret.get("source_order_id") or "",
+                refund_of_line_id=item.get("source_line_item_uid") or "",
+            ))
     return lines

@@ -165,7 +165,7 @@ def on_inventory_counts(ctx: WebhookContext) -> HandlerResult:
 
     levels = map_inventory_counts(_object(ctx, "inventory_counts"))
     if not levels:
-        return HandlerResult("ignored", "no stock states (IN_STOCK, RESERVED_FOR_SALE, IN_TRANSIT_TO) in the event")
+        return HandlerResult("ignored", "no stock states (IN_STOCK, RESERVED_FOR_SALE, IN_TRANSIT) in the event")
     return HandlerResult("processed", f"{len(levels)} levels: {describe_counts(ingest_stock(ctx.source, levels))}")
 
 
