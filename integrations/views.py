@@ -6,6 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit import actions as audit_actions
+from audit import audited
+
 from .models import Connection
 from .oauth.disconnect import disconnect
 from .oauth.status import attention, token_state
@@ -51,7 +54,8 @@ def portal_disconnect(request, pk: int):
     connection = get_object_or_404(Connection.objects.for_retailer(retailer), pk=pk)
     name = get_provider(connection.provider).name
     if connection.status != Connection.Status.DISCONNECTED:
-        disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
+        with audited(audit_actions.DISCONNECT, request=request, connection=connection):
+            disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
     messages.success(request, f"{name} account {connection.display_name or connection.external_account_id} is "
                      "disconnected. ShelfOps stopped syncing it and deleted its access; data already synced stays.")
     return redirect("portal")

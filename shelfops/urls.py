@@ -3,6 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views import two_factor
+from audit.views import recent_activity
+
 from . import health
 
 urlpatterns = [
@@ -11,7 +14,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/two-factor/", two_factor, name="two-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("portal/activity/", recent_activity, name="portal-activity"),
     path("", include("integrations.urls")),
     path("", include("inventory.api.urls")),
     path("", include("shelfops.api_urls")),

@@ -6,7 +6,7 @@ from . import connection_actions, sync_actions
 from .connection_form import ConnectionForm
 from .http_state import circuit_breaker
 from .secrets import secret_state
-from .sync import SyncScheduleInlineForm, latest_run
+from .sync import SyncScheduleInlineForm, latest_run, record_pause_or_resume
 
 
 class SyncScheduleInline(admin.TabularInline):
@@ -47,3 +47,10 @@ class ConnectionAdmin(admin.ModelAdmin):
     actions = [sync_actions.sync_now, sync_actions.full_resync,
                connection_actions.refresh_token_now, connection_actions.test_connection,
                connection_actions.disconnect_connections]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for schedule_form in formset.forms:
+            if (schedule_form.instance.pk and "enabled" in schedule_form.changed_data
+                    and schedule_form not in formset.deleted_forms and "enabled" in schedule_form.initial):
+                record_pause_or_resume(request, schedule_form.instance)

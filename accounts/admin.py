@@ -1,0 +1,40 @@
+"""Lockouts in admin: django-axes's access attempts, with "Lift lockout" recorded in the audit trail. Deleting an
+attempt is what unlocks the account or address, so every delete path goes through ``_lift``."""
+
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
+
+from audit import actions as audit_actions
+from audit import record
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    actions = ["lift_lockouts", "cleanup_expired_attempts"]
+
+    def _lift(self, request, attempts) -> int:
+        for attempt in attempts:
+            record(audit_actions.LOCKOUT_LIFTED, request=request, username=attempt.username,
+                   address=attempt.ip_address, failures=attempt.failures_since_start)
+            attempt.delete()
+        return len(attempts)
+
+    @admin.action(description="Lift lockout (forget the failed attempts of the selected rows)")
+    def lift_lockouts(self, request, queryset):
+        lifted = self._lift(request, list(queryset))
+        self.message_user(request, f"Lifted {lifted} lockout(s): those accounts and addresses can sign in again.",
+                          messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        self._lift(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._lift(request, list(queryset))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Lift lockout" says what deleting does, and records it
+        return actions

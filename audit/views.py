@@ -1,0 +1,22 @@
+"""The merchant's "recent activity" page: its own retailer's entries, newest first, nobody else's."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from integrations.tenancy import retailer_for_user
+
+from .actions import LABELS
+from .models import AuditEntry
+
+PAGE_SIZE = 50
+
+
+@login_required
+def recent_activity(request):
+    retailer = retailer_for_user(request.user)
+    entries = AuditEntry.objects.for_retailer(retailer).order_by("-created_at", "-pk")
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.label = LABELS.get(entry.action, entry.action)
+    return render(request, "portal/activity.html", {"retailer": retailer, "page": page})
