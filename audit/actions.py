@@ -19,7 +19,6 @@ LOGIN_FAILURE = "login.failure"
 LOCKOUT = "login.lockout"
 LOCKOUT_LIFTED = "login.unlock"
 OTP_ENROLLED = "otp.enrol"
-PASSWORD_CHANGED = "password.change"
 
 LABELS = {
     CONNECT: "Connected a system",
@@ -41,7 +40,6 @@ LABELS = {
     LOCKOUT: "Login locked out",
     LOCKOUT_LIFTED: "Lockout lifted",
     OTP_ENROLLED: "Enrolled two-factor",
-    PASSWORD_CHANGED: "Changed password",
 }
 OTP_FAILED = "otp.failure"
 LABELS[OTP_FAILED] = "Wrong two-factor code"
