@@ -43,3 +43,5 @@ LABELS = {
 }
 OTP_FAILED = "otp.failure"
 LABELS[OTP_FAILED] = "Wrong two-factor code"
+PASSWORD_RESET_THROTTLED = "password_reset.throttled"
+LABELS[PASSWORD_RESET_THROTTLED] = "Too many password reset requests"

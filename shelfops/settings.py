@@ -378,3 +378,4 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never show a TOTP key back in admin
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=60) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SAMESITE = "Lax"
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # reset e-mails asked per address per hour

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor, name="two-factor"),
+    path("", include("accounts.password_reset")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/activity/", recent_activity, name="portal-activity"),
     path("", include("integrations.urls")),
