@@ -360,6 +360,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "audit.addresses.axes_client_ip"
 AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail; no second, unpruned log
 LOGGING["loggers"]["axes"] = {"handlers": ["console"], "level": "WARNING", "propagate": False}  # no line per login
 
 # Two-factor sign-in (django-otp, TOTP + recovery codes): required for staff in production mode, optional for

@@ -88,3 +88,15 @@ def test_pruning_removes_only_entries_past_retention(settings, retailer):
     assert prune_audit_entries() == 1
     assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not AuditEntry.objects.filter(pk=old.pk).exists()
+
+
+def test_deleting_a_user_or_connection_keeps_their_entries_readable(retailer, merchant_user):
+    from tests.oauth.conftest import make_connection
+
+    connection = make_connection(retailer)
+    entry = record("connection.test", actor=merchant_user, connection=connection)
+    connection.delete()
+    merchant_user.delete()
+    entry = AuditEntry.objects.get(pk=entry.pk)
+    assert (entry.actor_user_id, entry.connection_id, entry.retailer_id) == (None, None, retailer.pk)
+    assert entry.actor_label == "acme-merchant" and "MERCHANT-1" in entry.connection_label
