@@ -100,3 +100,8 @@ def test_deleting_a_user_or_connection_keeps_their_entries_readable(retailer, me
     entry = AuditEntry.objects.get(pk=entry.pk)
     assert (entry.actor_user_id, entry.connection_id, entry.retailer_id) == (None, None, retailer.pk)
     assert entry.actor_label == "acme-merchant" and "MERCHANT-1" in entry.connection_label
+
+
+def test_prune_task_is_scheduled_by_its_beat_name(settings):
+    names = {task for task, _ in settings.SHELFOPS_PERIODIC_TASKS.values()}
+    assert prune_audit_entries.name == "audit.prune_audit_entries" and prune_audit_entries.name in names
