@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from audit import actions as audit_actions
 from audit import record
 
+from .models import AuthenticatorDevice, RecoveryCodes
+
 admin.site.unregister(AccessAttempt)
 
 
@@ -38,3 +40,21 @@ class LockoutAdmin(AccessAttemptAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # "Lift lockout" says what deleting does, and records it
         return actions
+
+
+@admin.register(AuthenticatorDevice, RecoveryCodes)
+class SecondFactorAdmin(admin.ModelAdmin):
+    """Staff see who enrolled and delete a lost phone's device (the user then signs in with a recovery code and
+    enrols again); secrets are never shown."""
+
+    list_display = ["user", "name", "confirmed"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = ["user", "name", "confirmed"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

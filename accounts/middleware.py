@@ -2,6 +2,8 @@
 nothing but the two-factor pages, logout and static files until they have. Runs after django-otp's
 OTPMiddleware, which marks ``request.user.is_verified()``."""
 
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -18,5 +20,5 @@ class SecondFactorMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated and not request.path.startswith(OPEN_PREFIXES)
                 and not user.is_verified() and second_factor_required(user)):
-            return redirect(f"{reverse('two-factor')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -1,8 +1,6 @@
 """``/accounts/two-factor/``: enrol an authenticator app (TOTP) and get recovery codes, or, once enrolled, enter
 a code after the password. Wrong codes are throttled by django-otp (growing delay per device)."""
 
-from base64 import b32encode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -14,7 +12,7 @@ from django_otp import match_token, user_has_device
 from audit import actions as audit_actions
 from audit import record
 
-from .twofactor import confirm_enrolment, pending_totp_device
+from .twofactor import confirm_enrolment, pending_device
 
 
 def _next(request) -> str:
@@ -50,7 +48,7 @@ def _enrol(request):
     if request.user.is_verified() is False and user_has_device(request.user):
         # Re-enrolling (a new phone) needs the current second factor first.
         return _verify(request)
-    device = pending_totp_device(request.user)
+    device = pending_device(request.user)
     error = None
     if request.method == "POST":
         if device.verify_token(request.POST.get("token", "").strip().replace(" ", "")):
@@ -60,7 +58,7 @@ def _enrol(request):
             messages.success(request, "Two-factor sign-in is on.")
             return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": _next(request)})
         error = "That code did not match. Check the time on your phone and enter the current code."
-    context = {"secret": b32encode(device.bin_key).decode(), "otpauth": device.config_url,
+    context = {"secret": device.secret_b32, "otpauth": device.config_url,
                "error": error, "next": _next(request)}
     return render(request, "accounts/two_factor_enrol.html", context, status=400 if error else 200)
 

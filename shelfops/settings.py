@@ -365,13 +365,12 @@ LOGGING["loggers"]["axes"] = {"handlers": ["console"], "level": "WARNING", "prop
 
 # Two-factor sign-in (django-otp, TOTP + recovery codes): required for staff in production mode, optional for
 # merchants (once enrolled, required for them too). accounts/middleware.py holds everyone else at the code page.
-INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "accounts"]
+INSTALLED_APPS += ["django_otp", "accounts"]  # devices in accounts.models (secrets encrypted / hashed)
 _auth_mw = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
 MIDDLEWARE[_auth_mw + 1:_auth_mw + 1] = ["django_otp.middleware.OTPMiddleware",
                                          "accounts.middleware.SecondFactorMiddleware"]
 del _auth_mw
 OTP_TOTP_ISSUER = "ShelfOps"
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never show a TOTP key back in admin
 
 # Sessions: end after SESSION_IDLE_MINUTES without a request (each request pushes the expiry on), a new session
 # key at every login (Django), and other sessions of a user end when the password changes (Django's session
