@@ -58,3 +58,16 @@ class SecondFactorAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def _removed(self, request, devices) -> None:
+        for device in devices:
+            merchant = getattr(device.user, "merchant", None)
+            record(audit_actions.OTP_DEVICE_REMOVED, request=request, retailer=merchant.retailer if merchant else None,
+                   user=device.user.get_username(), device=device._meta.verbose_name)
+            device.delete()
+
+    def delete_model(self, request, obj):
+        self._removed(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._removed(request, list(queryset.select_related("user")))

@@ -1,9 +1,12 @@
 """``/accounts/two-factor/``: enrol an authenticator app (TOTP) and get recovery codes, or, once enrolled, enter
 a code after the password. Wrong codes are throttled by django-otp (growing delay per device)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -12,6 +15,7 @@ from django_otp import match_token, user_has_device
 from audit import actions as audit_actions
 from audit import record
 
+from .models import AuthenticatorDevice
 from .twofactor import confirm_enrolment, pending_device
 
 
@@ -26,7 +30,9 @@ def _next(request) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor(request):
-    if user_has_device(request.user) and not request.POST.get("enrol"):
+    # Enrolled and not yet past the second step: ask for a code. Otherwise (first enrolment, or a verified user
+    # replacing their phone) set up an authenticator app.
+    if user_has_device(request.user) and not request.user.is_verified():
         return _verify(request)
     return _enrol(request)
 
@@ -37,6 +43,9 @@ def _verify(request):
         device = match_token(request.user, request.POST.get("token", "").strip().replace(" ", ""))
         if device is not None:
             otp_login(request, device)
+            if not AuthenticatorDevice.objects.filter(user=request.user, confirmed=True).exists():
+                # In with a recovery code after the phone's device was removed: set up the new phone now.
+                return redirect(f"{reverse('two-factor')}?{urlencode({'next': _next(request)})}")
             return redirect(_next(request))
         record(audit_actions.OTP_FAILED, request=request, retailer=_retailer(request.user), outcome="failure")
         error = "That code did not match. Use the current code from your app, or one of your recovery codes."
@@ -45,9 +54,6 @@ def _verify(request):
 
 
 def _enrol(request):
-    if request.user.is_verified() is False and user_has_device(request.user):
-        # Re-enrolling (a new phone) needs the current second factor first.
-        return _verify(request)
     device = pending_device(request.user)
     error = None
     if request.method == "POST":

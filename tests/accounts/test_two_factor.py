@@ -102,3 +102,23 @@ def test_wrong_codes_are_throttled(staff_client, settings):
     # Right after a wrong code even the right one is refused (django-otp's growing delay).
     assert fresh.post("/accounts/two-factor/", {"token": code_for(device.secret_b32)}
                       ).status_code == 400
+
+
+def test_a_lost_phone_staff_delete_the_device_and_the_user_gets_in_with_a_recovery_code_and_enrols_again(
+        staff_client, settings):
+    settings.SHELFOPS_ENV = "production"
+    codes = enrol(staff_client)
+    user = TOTPDevice.objects.get().user
+    assert staff_client.post(f"/admin/accounts/authenticatordevice/{TOTPDevice.objects.get().pk}/delete/",
+                             {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.exists()
+
+    fresh = Client()
+    fresh.force_login(user)
+    assert fresh.get("/admin/")["Location"].startswith("/accounts/two-factor/")
+    back = fresh.post("/accounts/two-factor/", {"token": codes[3], "next": "/admin/"})
+    assert back.status_code == 302 and back["Location"].startswith("/accounts/two-factor/")
+    assert "totp-secret" in fresh.get(back["Location"]).content.decode(), "straight to setting up the new phone"
+    assert fresh.get("/admin/").status_code == 200, "the recovery code already counts as the second factor"
+    removed = AuditEntry.objects.get(action="otp.device_removed")
+    assert (removed.actor_label, removed.details["user"]) == ("ops", "ops")
