@@ -224,7 +224,8 @@ def test_api_token_created_and_revoked_in_admin(staff, retailer):
     token = ApiToken.objects.get(name="replen")
     created = only_entry("api_token.create")
     assert_entry(created, actor="ops", retailer=retailer, outcome="success")
-    assert created.details["prefix"] == token.prefix and "key" not in created.details
+    assert (created.details["name"], created.details["prefix"]) == ("replen", token.prefix)
+    assert "key" not in created.details
     admin_action(staff, "inventory_apitoken", "revoke_tokens", [token.pk])
     admin_action(staff, "inventory_apitoken", "revoke_tokens", [token.pk])  # already revoked: nothing to record
     assert_entry(only_entry("api_token.revoke"), actor="ops", retailer=retailer, outcome="success")

@@ -57,6 +57,14 @@ def test_merchant_sees_only_its_own_retailers_entries(merchant_client, entries):
     assert "Recent activity" in merchant_client.get("/portal/").content.decode()
 
 
+def test_merchants_see_that_shelfops_staff_acted_not_who_or_from_where(merchant_client, staff_user, retailer, rf):
+    request = rf.get("/", REMOTE_ADDR="10.9.8.7")
+    request.user = staff_user
+    record("connection.disconnect", request=request, retailer=retailer)
+    html = merchant_client.get("/portal/activity/").content.decode()
+    assert "ShelfOps staff" in html and "10.9.8.7" not in html and ">ops<" not in html
+
+
 def test_activity_needs_a_login_and_a_retailer(client, staff, entries):
     assert client.get("/portal/activity/").status_code == 302
     assert staff.get("/portal/activity/").status_code == 403, "staff without a retailer read the trail in admin"
