@@ -105,3 +105,16 @@ def test_deleting_a_user_or_connection_keeps_their_entries_readable(retailer, me
 def test_prune_task_is_scheduled_by_its_beat_name(settings):
     names = {task for task, _ in settings.SHELFOPS_PERIODIC_TASKS.values()}
     assert prune_audit_entries.name == "audit.prune_audit_entries" and prune_audit_entries.name in names
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_changes_that_bypass_the_model(retailer, merchant_user):
+    from django.db import DatabaseError, connection
+
+    entry = record("connection.test", actor=merchant_user, retailer=retailer)
+    for sql in ("UPDATE audit_auditentry SET outcome = 'failure' WHERE id = %s",
+                "UPDATE audit_auditentry SET retailer_id = NULL, action = 'x' WHERE id = %s",
+                "DELETE FROM audit_auditentry WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    assert AuditEntry.objects.get(pk=entry.pk).outcome == "success"
