@@ -14,16 +14,11 @@ urlpatterns = [
     path("portal/connections/<int:pk>/resume/", views.portal_resume, name="portal-resume"),
     path("portal/account/", account_views.account, name="portal-account"),
     path("portal/account/tokens/<int:pk>/revoke/", account_views.revoke_token, name="portal-token-revoke"),
-    # Password change and reset by e-mail: Django's own views (templates in templates/registration/).
+    # Password change: Django's own views (templates in templates/registration/). Reset by e-mail lives in
+    # accounts/password_reset.py, behind the login guard.
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("accounts/password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
-    path("accounts/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
-         name="password_reset_complete"),
     path("portal/connections/<int:pk>/matching/", matching_views.matching_list, name="portal-matching"),
     path("portal/connections/<int:pk>/matching/<int:item_id>/", matching_views.matching_pick,
          name="portal-matching-pick"),

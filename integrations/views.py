@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit import actions as audit_actions
+from audit import audited
 from inventory.matching.queue import count_unmatched_items
 
 from .health import connections_health, refresh_health
@@ -98,7 +100,8 @@ def portal_disconnect(request, pk: int):
     name = get_provider(connection.provider).name
     account = connection.display_name or connection.external_account_id
     if connection.status != Connection.Status.DISCONNECTED:
-        disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
+        with audited(audit_actions.DISCONNECT, request=request, connection=connection):
+            disconnect(connection, reason=f"merchant {request.user.pk} clicked Disconnect")
         refresh_health(connection.pk)
         if connection.revoke_outcome.startswith("failed"):
             # Never report a failed revoke as done: the app may still be installed at the provider.

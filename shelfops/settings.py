@@ -6,6 +6,7 @@ PostgreSQL and Redis (broker, cache, shared rate budgets, locks).
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -341,6 +342,46 @@ LOGGING = {
         "shelfops.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- issue 22: access (audit trail, login throttling, staff two-factor, sessions) ---------------------------
+INSTALLED_APPS += ["audit"]
+# Audit entries older than this are pruned daily (audit.tasks.prune_audit_entries).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+SHELFOPS_PERIODIC_TASKS["Prune audit entries"] = ("audit.prune_audit_entries", 24 * 3600)
+# Proxies in front of the app that append to X-Forwarded-For (read in production mode only, see audit/addresses.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# Login throttling (django-axes): every authenticate() call (portal login, admin login) counts. An account or an
+# address with AXES_FAILURE_LIMIT failures is locked for the cool-off; staff lift it in admin (Access attempts).
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: guesses at one account, or from one place
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "audit.addresses.axes_client_ip"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail; no second, unpruned log
+LOGGING["loggers"]["axes"] = {"handlers": ["console"], "level": "WARNING", "propagate": False}  # no line per login
+
+# Two-factor sign-in (django-otp, TOTP + recovery codes): required for staff in production mode, optional for
+# merchants (once enrolled, required for them too). accounts/middleware.py holds everyone else at the code page.
+INSTALLED_APPS += ["django_otp", "accounts"]  # devices in accounts.models (secrets encrypted / hashed)
+_auth_mw = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_mw + 1:_auth_mw + 1] = ["django_otp.middleware.OTPMiddleware",
+                                         "accounts.middleware.SecondFactorMiddleware"]
+del _auth_mw
+OTP_TOTP_ISSUER = "ShelfOps"
+
+# Sessions: end after SESSION_IDLE_MINUTES without a request (each request pushes the expiry on), a new session
+# key at every login (Django), and other sessions of a user end when the password changes (Django's session
+# auth hash). Cookies are HttpOnly and SameSite=Lax; Secure with an https BASE_URL (above).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # reset e-mails asked per address per hour
 
 # --- issue 15: connection health, failure recovery, notifications ---
 # A stream is stale (notified) when its last completed run is older than 2 intervals + this grace.

@@ -3,6 +3,8 @@ the outcome, never a token."""
 
 from django.contrib import admin, messages
 
+from audit import actions as audit_actions
+from audit import audited
 from integrations.models import Connection
 from integrations.oauth.base import TokenEndpointError
 from integrations.oauth.disconnect import disconnect
@@ -18,7 +20,8 @@ def refresh_token_now(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{connection}: no refresh token to use.", messages.WARNING)
             continue
         try:
-            refresh_connection(connection, force=True)
+            with audited(audit_actions.TOKEN_REFRESH, request=request, connection=connection):
+                refresh_connection(connection, force=True)
         except ProviderAuthError:
             modeladmin.message_user(request, f"{connection}: refresh failed ({connection.get_status_display()}): "
                                     f"{connection.last_refresh_error}", messages.ERROR)
@@ -36,7 +39,8 @@ def test_connection(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{connection}: disconnected, nothing to test.", messages.WARNING)
             continue
         try:
-            result = flow_for(connection).test_connection(connection)
+            with audited(audit_actions.TEST_CONNECTION, request=request, connection=connection):
+                result = flow_for(connection).test_connection(connection)
         except (ProviderError, TokenEndpointError) as exc:
             status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
             # The problem the refresh recorded (e.g. "Square access was revoked...: reconnect.") says what to do.
@@ -51,7 +55,8 @@ def test_connection(modeladmin, request, queryset):
 def disconnect_connections(modeladmin, request, queryset):
     done = 0
     for connection in queryset.exclude(status=Connection.Status.DISCONNECTED):
-        disconnect(connection, reason=f"staff {request.user.pk} in admin")
+        with audited(audit_actions.DISCONNECT, request=request, connection=connection):
+            disconnect(connection, reason=f"staff {request.user.pk} in admin")
         if connection.revoke_outcome.startswith("failed"):
             modeladmin.message_user(request, f"{connection}: revoke at the provider FAILED "
                                     f"({connection.revoke_outcome.removeprefix('failed: ')}); tokens deleted here, "

@@ -10,7 +10,7 @@ from .display import ADMIN_CSS, cut, status_badge
 from .health_filters import ConnectionHealthFilter
 from .http_state import breaker_badge, circuit_breaker
 from .secrets import secret_state
-from .sync import IntervalInWordsMixin, SyncScheduleInlineForm, latest_run
+from .sync import IntervalInWordsMixin, SyncScheduleInlineForm, latest_run, record_pause_or_resume
 
 
 class SyncScheduleInline(IntervalInWordsMixin, admin.TabularInline):
@@ -89,3 +89,10 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     @admin.display(description="problem")
     def problem_text(self, obj):
         return cut(obj.problem, 50) or "-"
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for schedule_form in formset.forms:
+            if (schedule_form.instance.pk and "enabled" in schedule_form.changed_data
+                    and schedule_form not in formset.deleted_forms and "enabled" in schedule_form.initial):
+                record_pause_or_resume(request, schedule_form.instance)

@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit import actions as audit_actions
+from audit import record
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
 
@@ -115,6 +117,11 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     class Media:
         css = ADMIN_CSS
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "enabled" in form.changed_data:
+            record_pause_or_resume(request, obj)
+
     @admin.display(description="runs")
     def runs(self, schedule: SyncSchedule) -> str:
         return format_html(
@@ -157,3 +164,9 @@ def latest_run(schedule: SyncSchedule) -> str:
         return "never"
     return format_html('<a href="{}">{}</a> {}', reverse("admin:integrations_syncrun_change", args=[run.pk]),
                        run.get_status_display(), SyncRunAdmin.progress(None, run))
+
+
+def record_pause_or_resume(request, schedule: SyncSchedule) -> None:
+    """Staff switched a schedule off (pause) or on (resume): one audit entry, in the admin's save transaction."""
+    record(audit_actions.SYNC_RESUME if schedule.enabled else audit_actions.SYNC_PAUSE, request=request,
+           connection=schedule.connection, stream=schedule.stream)

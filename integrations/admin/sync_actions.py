@@ -2,6 +2,8 @@
 
 from django.contrib import admin, messages
 
+from audit import actions as audit_actions
+from audit import audited
 from integrations.models import Connection
 from integrations.sync.services import request_all, stream_names
 
@@ -12,7 +14,10 @@ def _queue(modeladmin, request, queryset, *, full: bool) -> None:
             modeladmin.message_user(
                 request, f"{connection}: {connection.get_status_display().lower()}, not synced.", messages.WARNING)
             continue
-        runs = request_all(connection, full=full, trigger="manual")
+        with audited(audit_actions.FULL_RESYNC if full else audit_actions.SYNC_NOW, request=request,
+                     connection=connection) as entry:
+            runs = request_all(connection, full=full, trigger="manual")
+            entry.note(queued=[r.stream for r in runs])
         busy = len(stream_names(connection)) - len(runs)
         text = f"{connection}: queued {', '.join(r.stream for r in runs) or 'nothing'}"
         if busy:

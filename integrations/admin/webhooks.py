@@ -5,6 +5,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from audit import actions as audit_actions
+from audit import audited, common_retailer
 from integrations.models import WebhookEvent, WebhookRejection
 from integrations.webhooks.replay import replay
 
@@ -14,7 +16,12 @@ from .live import LiveRefreshMixin
 
 @admin.action(description="Replay selected events (process them again)")
 def replay_events(modeladmin, request, queryset):
-    report = replay(queryset)
+    with audited(audit_actions.WEBHOOK_REPLAY, request=request, events=queryset.count(),
+                 retailer=common_retailer(queryset, "connection__retailer")) as entry:
+        report = replay(queryset)
+        entry.note(result=report.summary())
+        if report.still_unmatched:
+            entry.fail(still_unmatched=len(report.still_unmatched))
     level = messages.WARNING if report.still_unmatched else messages.SUCCESS
     modeladmin.message_user(request, f"Replay: {report.summary()}.", level)
 

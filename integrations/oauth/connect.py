@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import actions as audit_actions
+from audit import record
 from integrations.models import Connection, OAuthSession, SyncSchedule
 
 from .base import OAuthFlow, TokenSet
@@ -37,7 +39,7 @@ def refuse_if_connected_elsewhere(provider, account: str | None, retailer_id: in
         raise _account_taken(provider)
 
 
-def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet) -> Connection:
+def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet, request=None) -> Connection:
     provider = flow.provider
     account = tokens.account_id
     taken = _account_taken(provider)
@@ -63,6 +65,8 @@ def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet
             connection.disconnected_at = None
             connection.save()
             ensure_schedules(connection, now)
+            record(audit_actions.CONNECT, actor=session.user, connection=connection, request=request,
+                   reconnect=reconnect)
     except IntegrityError:
         # Two callbacks for the same external account raced; the unique constraint picked the winner.
         raise taken from None

@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from audit import actions as audit_actions
+from audit import record
 from integrations.models import OAuthSession
 from integrations.providers import get_provider
 from integrations.providers.registry import UnknownProvider
@@ -111,7 +113,7 @@ def callback(request, provider_key: str):
             raise OAuthFlowError("code_missing", f"{flow.provider.name} did not send an authorization code.")
         refuse_if_connected_elsewhere(flow.provider, flow.account_hint(session.extra), session.retailer_id)
         tokens = _exchange(flow, session, code)
-        connection = complete_connection(session, flow, tokens)
+        connection = complete_connection(session, flow, tokens, request=request)
     except OAuthFlowError as error:
         return _refuse(request, flow, session, error)
     finally:
@@ -143,4 +145,6 @@ def _refuse(request, flow, session, error: OAuthFlowError):
                    session.pk if session else "-", user, error.reason)
     if session is not None:
         record_outcome(session, error.reason)
+        record(audit_actions.CONNECT, request=request, retailer=session.retailer, outcome="failure",
+               provider=flow.provider.key, reason=error.reason)
     return error_page(request, flow, error)

@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from audit import actions as audit_actions
+from audit import audited, common_retailer
 from inventory.mapping import create_products_for, create_stores_for, map_product, map_store
 from inventory.models import InventoryLevel, ProductMapping, StoreMapping, Transaction
 
@@ -112,7 +114,10 @@ class MappingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and self.target in form.changed_data:
-            attached = type(self).map_service(obj, getattr(obj, self.target))
+            with audited(audit_actions.MAPPING_SET, request=request, retailer=obj.retailer, mapping=obj.pk,
+                         kind=self.target, previous=form.initial.get(self.target),
+                         target=getattr(obj, f"{self.target}_id")):
+                attached = type(self).map_service(obj, getattr(obj, self.target))
             if attached:
                 self.message_user(request, f"{obj.external_id}: {attached} held row(s) attached.")
             return
@@ -141,7 +146,10 @@ class StoreMappingAdmin(ReviewQueueMixin, MappingAdmin):
 
     @admin.action(description="Create stores for selected unmapped locations")
     def create_stores(self, request, queryset):
-        created = create_stores_for(queryset.filter(store__isnull=True).order_by("pk"))
+        with audited(audit_actions.MAPPING_CREATE_TARGETS, request=request, kind="store",
+                     retailer=common_retailer(queryset)) as entry:
+            created = create_stores_for(queryset.filter(store__isnull=True).order_by("pk"))
+            entry.note(created=created)
         self.message_user(request, f"Created {created} store(s).", messages.SUCCESS)
 
 
@@ -169,5 +177,8 @@ class ProductMappingAdmin(ReviewQueueMixin, MappingAdmin):
 
     @admin.action(description="Create products for selected unmapped items")
     def create_products(self, request, queryset):
-        created = create_products_for(queryset.filter(product__isnull=True).order_by("pk"))
+        with audited(audit_actions.MAPPING_CREATE_TARGETS, request=request, kind="product",
+                     retailer=common_retailer(queryset)) as entry:
+            created = create_products_for(queryset.filter(product__isnull=True).order_by("pk"))
+            entry.note(created=created)
         self.message_user(request, f"Created {created} product(s).", messages.SUCCESS)

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from audit import actions as audit_actions
+from audit import record
 from inventory.models import ApiToken, MerchantUser, Retailer
 
 
@@ -49,13 +51,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         token, key = ApiToken.issue(obj.retailer, obj.name, is_staff_token=obj.is_staff_token)
         obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
         obj.created_at = token.created_at
+        record(audit_actions.API_TOKEN_CREATED, request=request, retailer=token.retailer, name=token.name,
+               prefix=token.prefix, staff_token=token.is_staff_token)
         self.message_user(
             request, f"Token created. Copy the key now, it will not be shown again: {key}", messages.WARNING
         )
 
     @admin.action(description="Revoke selected tokens")
     def revoke_tokens(self, request, queryset):
+        from django.db import transaction
         from django.utils import timezone
 
-        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {n} token(s).")
+        with transaction.atomic():
+            tokens = list(queryset.filter(revoked_at__isnull=True).select_for_update())
+            ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=timezone.now())
+            for token in tokens:
+                record(audit_actions.API_TOKEN_REVOKED, request=request, retailer=token.retailer, name=token.name,
+                       prefix=token.prefix)
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")

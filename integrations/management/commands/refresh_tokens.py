@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import actions as audit_actions
+from audit import audited
 from integrations.models import Connection
 from integrations.oauth.tokens import due_for_refresh, flow_for, refresh_connection
 
@@ -29,7 +31,11 @@ class Command(BaseCommand):
         for connection in connections:
             before, failures_before = connection.last_refresh_at, connection.refresh_failures
             try:
-                refresh_connection(connection, force=force, margin=flow_for(connection).refresh_ahead)
+                with audited(audit_actions.TOKEN_REFRESH, actor="command refresh_tokens", connection=connection,
+                             forced=force) as entry:
+                    refresh_connection(connection, force=force, margin=flow_for(connection).refresh_ahead)
+                    if connection.refresh_failures > failures_before:
+                        entry.fail(error=connection.last_refresh_error)
             except ProviderAuthError:
                 counts["failed"] += 1
                 self.stdout.write(f"{connection}: failed ({connection.status}); see last refresh error in admin")

@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import actions as audit_actions
+from audit import audited, common_retailer
 from integrations.models import WebhookEvent
 from integrations.webhooks.replay import replay
 
@@ -36,5 +38,11 @@ class Command(BaseCommand):
             events |= by_ids
         if provider:
             events = events.filter(provider=provider)
-        report = replay(events.distinct(), inline=inline)
+        events = events.distinct()
+        with audited(audit_actions.WEBHOOK_REPLAY, actor="command replay_webhooks", events=events.count(),
+                     retailer=common_retailer(events, "connection__retailer")) as entry:
+            report = replay(events, inline=inline)
+            entry.note(result=report.summary())
+            if report.still_unmatched:
+                entry.fail(still_unmatched=len(report.still_unmatched))
         self.stdout.write(f"Replay: {report.summary()}.")

@@ -8,6 +8,8 @@ system and be re-run safely (a value already under the newest key is simply encr
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from audit import actions as audit_actions
+from audit import audited
 from integrations.crypto import encrypted_fields, reset_key_caches
 
 
@@ -18,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, **options):
+        # One entry for the whole rotation (no retailer: every tenant's secrets), failure included.
+        with audited(audit_actions.KEY_ROTATION, actor="command rotate_fernet_keys") as entry:
+            entry.note(values=self._rotate(options))
+
+    def _rotate(self, options) -> int:
         reset_key_caches()  # pick up FERNET_KEYS as configured now
         batch = options["batch_size"]
         by_model: dict = {}
@@ -46,3 +53,4 @@ class Command(BaseCommand):
             self.stdout.write(f"{model._meta.label}: {rows} row(s), {values} secret value(s) re-encrypted "
                               f"({', '.join(names)})")
         self.stdout.write(f"done: {total} secret value(s) now under the newest key")
+        return total

@@ -9,6 +9,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from audit import actions as audit_actions
+from audit import record
 from integrations.models import Connection, SyncRun
 from integrations.sync import engine, services
 
@@ -75,5 +77,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(self.style.ERROR(f"{summary}: {result.error}"))
                 failures.append(name)
+        record(audit_actions.FULL_RESYNC if full else audit_actions.SYNC_NOW, actor="command sync", connection=conn,
+               outcome="failure" if failures else "success", streams=list(names), not_synced=failures)
         if failures:
             raise CommandError(f"not synced: {', '.join(failures)}")

@@ -4,6 +4,8 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins
 
+from audit import actions as audit_actions
+from audit import audited
 from inventory.models import ProductMapping, StoreMapping
 
 from ..filters import MappingFilter, StoreMappingFilter
@@ -25,8 +27,12 @@ class MappingViewSetBase(mixins.UpdateModelMixin, RetailerScopedReadOnlyViewSet)
         return self.queryset_model.objects.filter(retailer=retailer)
 
     def perform_update(self, serializer):
-        with transaction.atomic():
+        before = getattr(serializer.instance, f"{self.target}_id")
+        with audited(audit_actions.MAPPING_SET, atomic=True, request=self.request,
+                     retailer=serializer.instance.retailer, mapping=serializer.instance.pk, kind=self.target,
+                     previous=before) as entry, transaction.atomic():
             mapping = serializer.save(automatically_generated=False)
+            entry.note(target=getattr(mapping, f"{self.target}_id"))
             # Lazy: the ingest area's service copies the new target onto the held levels and sales (and bumps
             # their updated_at, so clients following changes see them move).
             from inventory.mapping import attach_held_rows

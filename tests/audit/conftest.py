@@ -1,0 +1,33 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from audit.models import AuditEntry
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_superuser("ops", "ops@example.com", "ops-password-123")
+
+
+@pytest.fixture
+def staff(staff_user, settings):
+    settings.HTTP_MAX_ATTEMPTS = 1
+    settings.HTTP_BACKOFF_BASE_SECONDS = 0.0
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+def only_entry(action: str) -> AuditEntry:
+    """The one entry of ``action``; fails when there is none or more than one."""
+    entries = list(AuditEntry.objects.filter(action=action))
+    assert len(entries) == 1, f"expected one {action} entry, got {[str(e) for e in entries]}"
+    return entries[0]
+
+
+@pytest.fixture
+def merchant_client(merchant_user):
+    client = Client()
+    client.force_login(merchant_user)
+    return client
