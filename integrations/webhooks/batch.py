@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
@@ -152,7 +153,12 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
                 continue
             batch.run_groups(groups)
             batch.run_one(ctx, receiver)
-            ctx.connection.refresh_from_db()
+            try:
+                ctx.connection.refresh_from_db()
+            except ObjectDoesNotExist:  # deleted by the handler: the events after it fail as unmatched
+                for later in locked:
+                    if later.connection_id == ctx.connection.pk:
+                        later.connection = None
         batch.run_groups(groups)
         # processed_at says when the work was done (the commit follows at once), not when the batch began, so the
         # receipt -> processed lag staff and the bench read includes the time the batch took.
