@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
 from integrations.models import WebhookEvent
@@ -33,8 +34,8 @@ from .processing import FINAL, apply_failure, apply_result, context_for
 log = logging.getLogger(__name__)
 Status = WebhookEvent.Status
 # The columns one attempt changes; written together, so a row's state is always one attempt's.
-OUTCOME_FIELDS = ("status", "attempts", "outcome", "error", "traceback", "processed_at", "next_attempt_at",
-                  "enqueued_at")
+STATE_FIELDS = ("status", "attempts", "error", "traceback", "processed_at", "next_attempt_at", "enqueued_at")
+OUTCOME_FIELDS = (*STATE_FIELDS, "outcome")
 
 
 @dataclass
@@ -171,17 +172,21 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
 
 
 def record_outcomes(events: list[WebhookEvent]) -> None:
-    """Write every event's outcome set-wise: one UPDATE per distinct outcome shared by several events (a group's
-    events share theirs), and one ``bulk_update`` (a single CASE statement) for the rest."""
-    shared: dict[tuple, list[int]] = {}
+    """Write every event's outcome set-wise: one UPDATE per set of events that share everything but their outcome
+    text (a group's events: same status and times, each naming its own order), the texts as one CASE; events whose
+    state is their own (a failure's traceback) go together in one ``bulk_update``."""
+    shared: dict[tuple, list[WebhookEvent]] = {}
     for event in events:
-        shared.setdefault(tuple(getattr(event, f) for f in OUTCOME_FIELDS), []).append(event.pk)
+        shared.setdefault(tuple(getattr(event, f) for f in STATE_FIELDS), []).append(event)
     singles = []
-    for values, pks in shared.items():
-        if len(pks) > 1:
-            WebhookEvent.objects.filter(pk__in=pks).update(**dict(zip(OUTCOME_FIELDS, values, strict=True)))
-        else:
-            singles.append(pks[0])
+    for values, group in shared.items():
+        if len(group) == 1:
+            singles.append(group[0])
+            continue
+        texts = {e.outcome for e in group}
+        outcome = texts.pop() if len(texts) == 1 else Case(
+            *[When(pk=e.pk, then=Value(e.outcome)) for e in group], output_field=CharField())
+        WebhookEvent.objects.filter(pk__in=[e.pk for e in group]).update(
+            outcome=outcome, **dict(zip(STATE_FIELDS, values, strict=True)))
     if singles:
-        by_pk = {e.pk: e for e in events}
-        WebhookEvent.objects.bulk_update([by_pk[pk] for pk in singles], OUTCOME_FIELDS)
+        WebhookEvent.objects.bulk_update(singles, OUTCOME_FIELDS)

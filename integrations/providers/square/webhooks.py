@@ -129,7 +129,7 @@ def on_orders_batch(contexts: list[WebhookContext]) -> list:
         elif not lines_of[order_id]:
             outcomes[i] = HandlerResult("ignored", "no sale lines (draft order or no line items)")
         else:
-            outcomes[i] = HandlerResult("processed", summary)
+            outcomes[i] = HandlerResult("processed", f"order {order_id} ({summary})")
     return outcomes
 
 
