@@ -10,8 +10,9 @@ fails or retries its neighbours. Events without a batch hook run per event. The 
 set-based statements, inside the same transaction that held the locks: an event is final exactly when what its
 handler wrote is committed.
 
-Newer-wins is ingest's (``order_updated_at`` / ``as_of`` guards) and batch hooks hand ingest only the newest version
-of an order they see twice, so a batch ends in the state the events would have reached one by one.
+Newer-wins is ingest's (``order_updated_at`` / ``as_of`` guards, the same as one by one): a batch hook never puts two
+versions of one order into the same ingest call (Square fetches each order once; Shopify ingests repeated versions
+in rounds, in receipt order), so a batch ends in the state the events would have reached one by one.
 """
 
 from __future__ import annotations

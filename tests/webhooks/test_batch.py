@@ -199,11 +199,14 @@ def test_square_counts_in_one_batch_keep_the_newest_and_an_unreadable_one_fails_
 
     broken = deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
         {"catalog_object_id": "VAR1", "state": "IN_STOCK", "quantity": "1"}]}, data_type="inventory_counts")))
-    events = [counts("7", "2026-09-01T12:00:00Z"), broken, counts("2", "2026-09-01T11:00:00Z")]
+    sold_only = deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
+        {"catalog_object_id": "VAR1", "catalog_object_type": "ITEM_VARIATION", "state": "SOLD", "location_id": "LOC1",
+         "quantity": "1", "calculated_at": "2026-09-01T12:30:00Z"}]}, data_type="inventory_counts")))
+    events = [counts("7", "2026-09-01T12:00:00Z"), broken, counts("2", "2026-09-01T11:00:00Z"), sold_only]
 
     process_batch([e.pk for e in events])
 
-    assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED]
+    assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED, Status.IGNORED]
     assert "location_id" in WebhookEvent.objects.get(pk=broken.pk).error
     assert list(InventoryLevel.objects.values_list("available", flat=True)) == [Decimal(7)]
 
