@@ -10,8 +10,9 @@ fails or retries its neighbours. Events without a batch hook run per event. The 
 set-based statements, inside the same transaction that held the locks: an event is final exactly when what its
 handler wrote is committed.
 
-Newer-wins is ingest's (``order_updated_at`` / ``as_of`` guards) and batch hooks hand ingest only the newest version
-of an order they see twice, so a batch ends in the state the events would have reached one by one.
+Newer-wins is ingest's (``order_updated_at`` / ``as_of`` guards, the same as one by one): a batch hook never puts two
+versions of one order into the same ingest call (Square fetches each order once; Shopify ingests repeated versions
+in rounds, in receipt order), so a batch ends in the state the events would have reached one by one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
 from integrations.models import WebhookEvent
@@ -32,8 +35,8 @@ from .processing import FINAL, apply_failure, apply_result, context_for
 log = logging.getLogger(__name__)
 Status = WebhookEvent.Status
 # The columns one attempt changes; written together, so a row's state is always one attempt's.
-OUTCOME_FIELDS = ("status", "attempts", "outcome", "error", "traceback", "processed_at", "next_attempt_at",
-                  "enqueued_at")
+STATE_FIELDS = ("status", "attempts", "error", "traceback", "processed_at", "next_attempt_at", "enqueued_at")
+OUTCOME_FIELDS = (*STATE_FIELDS, "outcome")
 
 
 @dataclass
@@ -152,7 +155,12 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
                 continue
             batch.run_groups(groups)
             batch.run_one(ctx, receiver)
-            ctx.connection.refresh_from_db()
+            try:
+                ctx.connection.refresh_from_db()
+            except ObjectDoesNotExist:  # deleted by the handler: the events after it fail as unmatched
+                for later in locked:
+                    if later.connection_id == ctx.connection.pk:
+                        later.connection = None
         batch.run_groups(groups)
         # processed_at says when the work was done (the commit follows at once), not when the batch began, so the
         # receipt -> processed lag staff and the bench read includes the time the batch took.
@@ -165,17 +173,21 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
 
 
 def record_outcomes(events: list[WebhookEvent]) -> None:
-    """Write every event's outcome set-wise: one UPDATE per distinct outcome shared by several events (a group's
-    events share theirs), and one ``bulk_update`` (a single CASE statement) for the rest."""
-    shared: dict[tuple, list[int]] = {}
+    """Write every event's outcome set-wise: one UPDATE per set of events that share everything but their outcome
+    text (a group's events: same status and times, each naming its own order), the texts as one CASE; events whose
+    state is their own (a failure's traceback) go together in one ``bulk_update``."""
+    shared: dict[tuple, list[WebhookEvent]] = {}
     for event in events:
-        shared.setdefault(tuple(getattr(event, f) for f in OUTCOME_FIELDS), []).append(event.pk)
+        shared.setdefault(tuple(getattr(event, f) for f in STATE_FIELDS), []).append(event)
     singles = []
-    for values, pks in shared.items():
-        if len(pks) > 1:
-            WebhookEvent.objects.filter(pk__in=pks).update(**dict(zip(OUTCOME_FIELDS, values, strict=True)))
-        else:
-            singles.append(pks[0])
+    for values, group in shared.items():
+        if len(group) == 1:
+            singles.append(group[0])
+            continue
+        texts = {e.outcome for e in group}
+        outcome = texts.pop() if len(texts) == 1 else Case(
+            *[When(pk=e.pk, then=Value(e.outcome)) for e in group], output_field=CharField())
+        WebhookEvent.objects.filter(pk__in=[e.pk for e in group]).update(
+            outcome=outcome, **dict(zip(STATE_FIELDS, values, strict=True)))
     if singles:
-        by_pk = {e.pk: e for e in events}
-        WebhookEvent.objects.bulk_update([by_pk[pk] for pk in singles], OUTCOME_FIELDS)
+        WebhookEvent.objects.bulk_update(singles, OUTCOME_FIELDS)

@@ -68,9 +68,10 @@ def test_an_unreadable_payload_fails_alone_without_spoiling_the_group(shopify_co
 
     assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED, Status.PROCESSED]
     kept = WebhookEvent.objects.filter(pk__in=[events[0].pk, events[2].pk, events[3].pk])
-    # The three good ones went through the batch hook together: one ingest call, one shared outcome.
-    assert set(kept.values_list("outcome", flat=True)) == {"batch of 3 orders: created 3, updated 0, unchanged 0, "
-                                                           "held 3"}
+    # The three good ones went through the batch hook together (one ingest call, its counts shown on each), and
+    # each outcome names its own order.
+    counts = "batch of 3 orders: created 3, updated 0, unchanged 0, held 3"
+    assert set(kept.values_list("outcome", flat=True)) == {f"order {9100 + n} ({counts})" for n in range(3)}
     assert "not a number" in WebhookEvent.objects.get(pk=events[1].pk).error
 
 
@@ -198,11 +199,14 @@ def test_square_counts_in_one_batch_keep_the_newest_and_an_unreadable_one_fails_
 
     broken = deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
         {"catalog_object_id": "VAR1", "state": "IN_STOCK", "quantity": "1"}]}, data_type="inventory_counts")))
-    events = [counts("7", "2026-09-01T12:00:00Z"), broken, counts("2", "2026-09-01T11:00:00Z")]
+    sold_only = deliver("square", square_request(square_event("inventory.count.updated", {"inventory_counts": [
+        {"catalog_object_id": "VAR1", "catalog_object_type": "ITEM_VARIATION", "state": "SOLD", "location_id": "LOC1",
+         "quantity": "1", "calculated_at": "2026-09-01T12:30:00Z"}]}, data_type="inventory_counts")))
+    events = [counts("7", "2026-09-01T12:00:00Z"), broken, counts("2", "2026-09-01T11:00:00Z"), sold_only]
 
     process_batch([e.pk for e in events])
 
-    assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED]
+    assert statuses(events) == [Status.PROCESSED, Status.FAILED, Status.PROCESSED, Status.IGNORED]
     assert "location_id" in WebhookEvent.objects.get(pk=broken.pk).error
     assert list(InventoryLevel.objects.values_list("available", flat=True)) == [Decimal(7)]
 

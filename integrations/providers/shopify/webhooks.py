@@ -185,7 +185,7 @@ def on_orders_batch(contexts: list[WebhookContext]) -> list:
             outcomes[i] = HandlerResult("ignored", "order has no line items")
             continue
         versions.setdefault(lines[0].order_external_id, []).append(lines)
-        outcomes[i] = "ingested"  # settled below
+        outcomes[i] = lines[0].order_external_id  # settled below, once the batch is ingested
     total = IngestCounts()
     rounds = max((len(v) for v in versions.values()), default=0)
     for r in range(rounds):
@@ -194,7 +194,7 @@ def on_orders_batch(contexts: list[WebhookContext]) -> list:
         describe_counts(counts)  # refused records fail the group (each event then runs on its own)
         total += counts
     summary = f"batch of {len(versions)} orders: {describe_counts(total)}"
-    return [HandlerResult("processed", summary) if outcome == "ingested" else outcome for outcome in outcomes]
+    return [HandlerResult("processed", f"order {o} ({summary})") if isinstance(o, str) else o for o in outcomes]
 
 
 def on_products_batch(contexts: list[WebhookContext]) -> list:

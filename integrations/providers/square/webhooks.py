@@ -129,7 +129,7 @@ def on_orders_batch(contexts: list[WebhookContext]) -> list:
         elif not lines_of[order_id]:
             outcomes[i] = HandlerResult("ignored", "no sale lines (draft order or no line items)")
         else:
-            outcomes[i] = HandlerResult("processed", summary)
+            outcomes[i] = HandlerResult("processed", f"order {order_id} ({summary})")
     return outcomes
 
 
@@ -186,8 +186,7 @@ def on_inventory_counts_batch(contexts: list[WebhookContext]) -> list:
             outcomes[i] = exc
             continue
         if not mapped:
-            outcomes[i] = HandlerResult("ignored", "no stock states (IN_STOCK, RESERVED_FOR_SALE, IN_TRANSIT_TO) in "
-                                                   "the event")
+            outcomes[i] = on_inventory_counts(ctx)  # nothing to ingest: the per-event handler says why, writing nothing
             continue
         levels.extend(mapped)
         with_levels.append(i)
