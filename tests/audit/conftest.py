@@ -19,9 +19,9 @@ def staff(staff_user, settings):
     return client
 
 
-def only_entry(action: str) -> AuditEntry:
-    """The one entry of ``action``; fails when there is none or more than one."""
-    entries = list(AuditEntry.objects.filter(action=action))
+def only_entry(action: str, since: int = 0) -> AuditEntry:
+    """The one entry of ``action`` (written after entry id ``since``); fails when there is none or more than one."""
+    entries = list(AuditEntry.objects.filter(action=action, pk__gt=since))
     assert len(entries) == 1, f"expected one {action} entry, got {[str(e) for e in entries]}"
     return entries[0]
 
@@ -31,3 +31,7 @@ def merchant_client(merchant_user):
     client = Client()
     client.force_login(merchant_user)
     return client
+
+
+def last_entry_id() -> int:
+    return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

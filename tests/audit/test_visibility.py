@@ -54,7 +54,8 @@ def test_merchant_sees_only_its_own_retailers_entries(merchant_client, entries):
     assert f'data-entry="{mine.pk}"' in html and "Tested a connection" in html
     assert f'data-entry="{theirs.pk}"' not in html and "rival-merchant" not in html
     assert f'data-entry="{staff_wide.pk}"' not in html, "a staff-wide entry belongs to no merchant"
-    assert "Recent activity" in merchant_client.get("/portal/").content.decode()
+    portal = merchant_client.get("/portal/").content.decode()
+    assert "Recent activity" in portal and 'href="/accounts/two-factor/"' in portal
 
 
 def test_merchants_see_that_shelfops_staff_acted_not_who_or_from_where(merchant_client, staff_user, retailer, rf):
