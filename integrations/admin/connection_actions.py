@@ -2,9 +2,10 @@
 the outcome, never a token."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 
 from audit import actions as audit_actions
-from audit import audited
+from audit import audited, record
 from integrations.models import Connection
 from integrations.oauth.base import TokenEndpointError
 from integrations.oauth.disconnect import disconnect
@@ -69,7 +70,13 @@ def disconnect_connections(modeladmin, request, queryset):
 def pause_syncing(modeladmin, request, queryset):
     from integrations.models import SyncSchedule
 
-    paused = SyncSchedule.objects.filter(connection__in=queryset, enabled=True).update(enabled=False)
+    paused = 0
+    for connection in queryset:
+        with transaction.atomic():
+            changed = SyncSchedule.objects.filter(connection=connection, enabled=True).update(enabled=False)
+            if changed:
+                record(audit_actions.SYNC_PAUSE, request=request, connection=connection, streams=changed)
+        paused += changed
     modeladmin.message_user(request, f"Paused {paused} stream schedule(s); running syncs finish.", messages.SUCCESS)
 
 
@@ -81,8 +88,14 @@ def resume_syncing(modeladmin, request, queryset):
 
     active = queryset.filter(status=Connection.Status.ACTIVE)
     skipped = queryset.count() - active.count()
-    resumed = SyncSchedule.objects.filter(connection__in=active, enabled=False).update(
-        enabled=True, next_run_at=timezone.now())
+    resumed = 0
+    for connection in active:
+        with transaction.atomic():
+            changed = SyncSchedule.objects.filter(connection=connection, enabled=False).update(
+                enabled=True, next_run_at=timezone.now())
+            if changed:
+                record(audit_actions.SYNC_RESUME, request=request, connection=connection, streams=changed)
+        resumed += changed
     text = f"Resumed {resumed} stream schedule(s)"
     if skipped:
         text += f"; {skipped} connection(s) not active, left paused"

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from audit import actions as audit_actions
+from audit import record
 from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
@@ -40,6 +42,8 @@ def resume_paused(modeladmin, request, queryset):
 
     for connection in queryset:
         names = resume(connection, trigger="manual")
+        if names:
+            record(audit_actions.SYNC_RESUME, request=request, connection=connection, streams=", ".join(names))
         refresh_health(connection.pk)
         modeladmin.message_user(request, f"{connection}: resumed {', '.join(names) or 'nothing (none paused)'}.",
                                 messages.SUCCESS)

@@ -230,3 +230,31 @@ def test_api_token_created_and_revoked_in_admin(staff, retailer):
     admin_action(staff, "inventory_apitoken", "revoke_tokens", [token.pk])  # already revoked: nothing to record
     assert_entry(only_entry("api_token.revoke"), actor="ops", retailer=retailer, outcome="success")
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_api_tokens_created_and_revoked_in_the_portal(merchant_client, retailer):
+    answer = merchant_client.post(reverse("portal-account"), {"name": "forecasting"})
+    assert answer.status_code == 200
+    token = ApiToken.objects.get(retailer=retailer, name="forecasting")
+    created = only_entry("api_token.create")
+    assert_entry(created, actor="acme-merchant", retailer=retailer, outcome="success")
+    assert created.details["prefix"] == token.prefix and answer.context["new_key"] not in str(created.details)
+    assert merchant_client.post(reverse("portal-token-revoke", args=[token.pk])).status_code == 302
+    assert_entry(only_entry("api_token.revoke"), actor="acme-merchant", retailer=retailer, outcome="success")
+    merchant_client.post(reverse("portal-token-revoke", args=[token.pk]))  # already revoked: nothing happens
+    assert AuditEntry.objects.filter(action="api_token.revoke").count() == 1
+
+
+def test_pause_and_resume_syncing_actions_in_admin(staff, retailer):
+    connection = make_connection(retailer)
+    for stream in ("orders", "catalog"):
+        SyncSchedule.objects.create(connection=connection, stream=stream, interval_seconds=3600,
+                                    next_run_at=connection.created_at)
+    admin_action(staff, "integrations_connection", "pause_syncing", [connection.pk])
+    paused = only_entry("sync.pause")
+    assert_entry(paused, actor="ops", retailer=retailer, outcome="success", connection=connection)
+    assert paused.details["streams"] == 2
+    admin_action(staff, "integrations_connection", "pause_syncing", [connection.pk])  # nothing left to pause
+    admin_action(staff, "integrations_connection", "resume_syncing", [connection.pk])
+    assert_entry(only_entry("sync.resume"), actor="ops", retailer=retailer, outcome="success", connection=connection)
+    assert AuditEntry.objects.filter(action__startswith="sync.").count() == 2
