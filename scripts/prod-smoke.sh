@@ -166,7 +166,9 @@ log "checks through $BASE_URL"
 SMOKE_CA="$WORK/nginx/tls.crt" SMOKE_HTTP_URL="http://localhost:$HTTP_PORT" \
   SMOKE_WEB_URL="http://127.0.0.1:$WEB_PORT" "$PY" scripts/prod_smoke.py check
 
-grep -q "Sending due task" "$WORK/log/beat.log" || fail "beat sent no periodic task"
+# An interval task first falls due one interval after beat starts (the dispatcher's is 30 s).
+for _ in $(seq 1 180); do grep -q "Sending due task" "$WORK/log/beat.log" && break; sleep 0.5; done
+grep -q "Sending due task" "$WORK/log/beat.log" || fail "beat sent no periodic task within 90 s"
 log "  ok    beat sends its periodic tasks ($(grep -c 'Sending due task' "$WORK/log/beat.log") so far)"
 "$PY" manage.py beat_health --max-age 120 | sed 's/^/[smoke]   ok    beat_health (compose health check): /'
 grep -Eq "Task integrations\.webhooks\.process_[a-z]+\[[^]]*\] succeeded" "$WORK"/log/worker-*.log \

@@ -106,6 +106,9 @@ def check_probes_and_headers(base: str) -> None:
     hsts = page.headers.get("Strict-Transport-Security", "")
     expect(page.status_code == 200 and "max-age=31536000" in hsts and "includeSubDomains" in hsts,
            f"HSTS on https answers ({hsts})", page.headers)
+    static = https().get(f"{base}/static/admin/css/base.css", timeout=10)
+    expect(static.status_code == 200 and len(static.content) > 1000, "static files served through https "
+           f"({len(static.content)} bytes of admin/css/base.css)", static.status_code)
     csrf_cookie = page.headers.get("Set-Cookie", "")
     expect("csrftoken=" in csrf_cookie and "Secure" in csrf_cookie, "csrftoken cookie is Secure", csrf_cookie)
 
