@@ -166,18 +166,20 @@ log "checks through $BASE_URL"
 SMOKE_CA="$WORK/nginx/tls.crt" SMOKE_HTTP_URL="http://localhost:$HTTP_PORT" \
   SMOKE_WEB_URL="http://127.0.0.1:$WEB_PORT" "$PY" scripts/prod_smoke.py check
 
-grep -q "Sending due task" "$WORK/log/beat.log" || fail "beat sent no periodic task"
+# An interval task first falls due one interval after beat starts (the dispatcher's is 30 s).
+for _ in $(seq 1 180); do grep -q "Sending due task" "$WORK/log/beat.log" && break; sleep 0.5; done
+grep -q "Sending due task" "$WORK/log/beat.log" || fail "beat sent no periodic task within 90 s"
 log "  ok    beat sends its periodic tasks ($(grep -c 'Sending due task' "$WORK/log/beat.log") so far)"
 "$PY" manage.py beat_health --max-age 120 | sed 's/^/[smoke]   ok    beat_health (compose health check): /'
-grep -Eq "Task integrations\.webhooks\.process_event\[[^]]*\] succeeded" "$WORK"/log/worker-*.log \
+grep -Eq "Task integrations\.webhooks\.process_[a-z]+\[[^]]*\] succeeded" "$WORK"/log/worker-*.log \
   || fail "no worker log shows the webhook task succeeding"
-where=$(grep -lE "integrations\.webhooks\.process_event\[[^]]*\] succeeded" "$WORK"/log/worker-*.log \
+where=$(grep -lE "integrations\.webhooks\.process_[a-z]+\[[^]]*\] succeeded" "$WORK"/log/worker-*.log \
   | xargs -n1 basename | tr '\n' ' ')
 # Once webhook tasks are routed to their own queue (the queues work), they must run on the webhooks worker.
 queue=$("$PY" -c "from shelfops.celery import app
 print(app.amqp.router.route({}, 'integrations.webhooks.process_event')['queue'].name)")
 if [ "$queue" = webhooks ]; then
-  grep -Eq "integrations\.webhooks\.process_event\[[^]]*\] succeeded" "$WORK/log/worker-webhooks.log" \
+  grep -Eq "integrations\.webhooks\.process_[a-z]+\[[^]]*\] succeeded" "$WORK/log/worker-webhooks.log" \
     || fail "webhook tasks are routed to 'webhooks' but ran on: $where"
 fi
 log "  ok    webhook task routed to queue '$queue', ran on: $where"
