@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
 
-from .display import ADMIN_CSS, pretty_json, status_badge
+from .display import pretty_json, status_badge
 from .health_filters import StreamHealthFilter
 from .intervals import IntervalField
 from .live import LiveRefreshMixin
@@ -41,9 +41,6 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
                                "records_held"]}),
         ("Cursor", {"fields": ["cursor_before_json", "cursor_after_json"]}),
     ]
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: SyncRun) -> str:
@@ -111,9 +108,6 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
     show_full_result_count = False
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="runs")
     def runs(self, schedule: SyncSchedule) -> str:

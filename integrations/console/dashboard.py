@@ -65,7 +65,10 @@ def build(now: datetime | None = None) -> Dashboard:
     for state in states.values():
         counts[state] = counts.get(state, 0) + 1
     for key, label in STATES.items():
-        tone = "bad" if key in BAD and counts[key] else ("muted" if not counts[key] else "ok")
+        if not counts[key] or key == "disconnected":
+            tone = "muted"
+        else:
+            tone = "bad" if key in BAD else ("warn" if key == "pending" else "ok")
         board.connections.append(Tile(label, counts[key], admin_list("integrations.connection", health=key), tone))
 
     failing = sum(1 for s in streams if s.failing)
