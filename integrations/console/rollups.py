@@ -110,8 +110,10 @@ def hourly(start: datetime, now: datetime) -> dict[datetime, dict[Key, list[floa
             RolledHour.objects.bulk_create(marks, ignore_conflicts=True, batch_size=1000)
 
     out: dict[datetime, dict[Key, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
-    for r in HourlyRollup.objects.filter(hour__gte=start, hour__lt=closed_until):
-        out[r.hour.astimezone(UTC)][(r.series, r.provider, r.label)] = [r.count, r.total]
+    stored = HourlyRollup.objects.filter(hour__gte=start, hour__lt=closed_until).values_list(
+        "hour", "series", "provider", "label", "count", "total")
+    for hour, series, provider, label, count, total in stored.iterator(chunk_size=5000):
+        out[hour.astimezone(UTC)][(series, provider, label)] = [count, total]
     for hour, cells in compute(max(start, closed_until), now + timedelta(seconds=1)).items():
         for k, v in cells.items():
             out[hour][k] = v
