@@ -353,3 +353,5 @@ LOGGING["formatters"]["structured"] = {"()": "integrations.console.logs.build_fo
 LOGGING["handlers"]["console"]["formatter"] = "structured"
 # runserver's request lines carry query strings (?code=...&state=...): through the redacting formatter too.
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+# Celery workers keep Django's LOGGING (the redacting structlog formatter) instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
