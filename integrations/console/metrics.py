@@ -9,6 +9,7 @@ all of them; scrape cost is a handful of grouped queries.
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
 from django.db.models import Count, F, Min, Q, Sum
@@ -128,10 +129,22 @@ class ShelfOpsCollector(Collector):
         yield breakers
 
     def _queues(self):
-        depth = GaugeMetricFamily("shelfops_queue_depth", "Messages waiting in each Celery queue (Redis broker).",
-                                  labels=["queue"])
+        depth = GaugeMetricFamily("shelfops_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
         url = settings.CELERY_BROKER_URL
-        if url.startswith(("redis://", "rediss://")):
+        if url == "filesystem://":
+            # kombu's file-system transport (the embedded default): one "<id>.<queue>.msg" file per message.
+            folder = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("data_folder_in")
+            counts = dict.fromkeys(QUEUES, 0)
+            try:
+                for entry in os.scandir(folder):
+                    queue = entry.name.rsplit(".", 2)[-2] if entry.name.endswith(".msg") else None
+                    if queue in counts:
+                        counts[queue] += 1
+            except (OSError, TypeError):
+                log.warning("queue depths unreadable", exc_info=True)
+            for name, n in counts.items():
+                depth.add_metric([name], n)
+        elif url.startswith(("redis://", "rediss://")):
             import redis
 
             try:
