@@ -46,6 +46,13 @@ def admin_list(model_label: str, **params) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def oldest_first() -> str:
+    """The changelist's ``o=`` value that sorts webhook events by received time, oldest first."""
+    from integrations.admin.webhooks import WebhookEventAdmin
+
+    return str(WebhookEventAdmin.list_display.index("received_at") + 1)
+
+
 def age_in_words(seconds: float | None) -> str:
     if seconds is None:
         return "none waiting"
@@ -98,7 +105,7 @@ def build(now: datetime | None = None) -> Dashboard:
     board.oldest_waiting_seconds = (now - oldest).total_seconds() if oldest else None
     board.webhooks.append(Tile(
         "Oldest waiting", age_in_words(board.oldest_waiting_seconds),
-        admin_list("integrations.webhookevent", status__in=",".join(WAITING), o="4"),
+        admin_list("integrations.webhookevent", status__in=",".join(WAITING), o=oldest_first()),
         "muted" if oldest is None else ("bad" if board.oldest_waiting_seconds > 600 else "ok"),
     ))
 

@@ -83,3 +83,11 @@ def test_closed_hours_are_rolled_up_once_and_read_back(staff_client, seeded):
     again = rollups.hourly(now - timedelta(hours=24), now)
     assert again[stale_run_hour][("runs", "square", "succeeded")] == first[stale_run_hour][("runs", "square",
                                                                                             "succeeded")]
+
+
+def test_oldest_waiting_links_to_the_waiting_events_oldest_first(staff_client, seeded):
+    found = tiles(staff_client.get("/admin/").content.decode())
+    page = staff_client.get(found["Oldest waiting"][1]).content.decode()
+    rows = re.search(r'<table id="result_list">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    assert rows.count("<tr") == 6  # received 3 + queued 2 + processing 1
+    assert rows.index("DASH-evt-1") < rows.index("DASH-evt-6")  # the two-hour-old event comes first
