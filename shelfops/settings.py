@@ -355,3 +355,5 @@ LOGGING["handlers"]["console"]["formatter"] = "structured"
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
 # Celery workers keep Django's LOGGING (the redacting structlog formatter) instead of installing their own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat rolls up the dashboard charts' closed hours (integrations/console/tasks.py); `ensure_periodic_tasks` adds it.
+SHELFOPS_PERIODIC_TASKS["Roll up dashboard chart hours"] = ("integrations.console.roll_up_hours", 600)

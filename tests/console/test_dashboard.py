@@ -91,3 +91,11 @@ def test_oldest_waiting_links_to_the_waiting_events_oldest_first(staff_client, s
     rows = re.search(r'<table id="result_list">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     assert rows.count("<tr") == 6  # received 3 + queued 2 + processing 1
     assert rows.index("DASH-evt-1") < rows.index("DASH-evt-6")  # the two-hour-old event comes first
+
+
+def test_beat_task_rolls_up_closed_hours_once(seeded):
+    from shelfops.celery import app
+
+    task = app.tasks["integrations.console.roll_up_hours"]
+    assert task() >= 24 * 7 - 1  # every closed hour of the last week, the first time
+    assert task() == 0  # nothing left to do
