@@ -415,6 +415,11 @@ LOGGING["formatters"]["structured"] = {"()": "integrations.console.logs.build_fo
 LOGGING["handlers"]["console"]["formatter"] = "structured"
 # runserver's request lines carry query strings (?code=...&state=...): through the redacting formatter too.
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+# Celery workers keep Django's LOGGING (the redacting structlog formatter) instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat rolls up the dashboard charts' closed hours (integrations/console/tasks.py); `ensure_periodic_tasks` adds it.
+SHELFOPS_PERIODIC_TASKS["Roll up dashboard chart hours"] = ("integrations.console.roll_up_hours", 600)
+
 
 # --- issue 18: webhook batch processing, sync run tuning ---
 # Events per processing task (integrations/webhooks/batch.py): one provider fetch and one bulk ingest per connection

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from integrations.models import ApiCallLog
 
-from .display import ADMIN_CSS, cut, http_status_badge
+from .display import cut, http_status_badge
 
 
 @admin.register(ApiCallLog)
@@ -16,9 +16,6 @@ class ApiCallLogAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ApiCallLog._meta.fields]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="URL (redacted)")
     def short_url(self, obj):

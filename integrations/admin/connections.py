@@ -8,7 +8,7 @@ from integrations.models import Connection, SyncSchedule
 from . import connection_actions, sync_actions
 from .connection_form import ConnectionForm
 from .connection_page import ConnectionPageMixin
-from .display import ADMIN_CSS, cut, status_badge
+from .display import cut, status_badge
 from .health_filters import ConnectionHealthFilter
 from .http_state import breaker_badge, circuit_breaker
 from .secrets import secret_state
@@ -82,9 +82,6 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
                connection_actions.refresh_token_now, connection_actions.test_connection,
                connection_actions.pause_syncing, connection_actions.resume_syncing,
                connection_actions.disconnect_connections, resume_paused]
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):

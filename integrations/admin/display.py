@@ -15,7 +15,6 @@ TONES = {
     # webhook events
     "received": "info", "processing": "info", "processed": "ok", "ignored": "muted", "unmatched": "warn",
 }
-ADMIN_CSS = {"all": ["shelfops/admin.css"]}
 
 
 def badge(value: str, label: str | None = None, tone: str | None = None) -> str:

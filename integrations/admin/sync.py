@@ -9,7 +9,7 @@ from audit import record
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
 
-from .display import ADMIN_CSS, pretty_json, status_badge
+from .display import pretty_json, status_badge
 from .health_filters import StreamHealthFilter
 from .intervals import IntervalField
 from .live import LiveRefreshMixin
@@ -43,9 +43,6 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
                                "records_held", "records_refused", "refused_samples"]}),
         ("Cursor", {"fields": ["cursor_before_json", "cursor_after_json"]}),
     ]
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: SyncRun) -> str:

@@ -10,7 +10,7 @@ from audit import audited, common_retailer
 from integrations.models import WebhookEvent, WebhookRejection
 from integrations.webhooks.replay import replay
 
-from .display import ADMIN_CSS, cut, pretty_json, status_badge
+from .display import cut, pretty_json, status_badge
 from .live import LiveRefreshMixin
 
 
@@ -46,9 +46,6 @@ class WebhookEventAdmin(LiveRefreshMixin, admin.ModelAdmin):
     @admin.display(description="retailer")
     def retailer(self, obj):
         return obj.connection.retailer if obj.connection else "-"
-
-    class Media:
-        css = ADMIN_CSS
 
     @admin.display(description="event id", ordering="event_id")
     def short_event_id(self, obj):

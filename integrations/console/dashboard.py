@@ -46,6 +46,13 @@ def admin_list(model_label: str, **params) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def oldest_first() -> str:
+    """The changelist's ``o=`` value that sorts webhook events by received time, oldest first."""
+    from integrations.admin.webhooks import WebhookEventAdmin
+
+    return str(WebhookEventAdmin.list_display.index("received_at") + 1)
+
+
 def age_in_words(seconds: float | None) -> str:
     if seconds is None:
         return "none waiting"
@@ -65,7 +72,10 @@ def build(now: datetime | None = None) -> Dashboard:
     for state in states.values():
         counts[state] = counts.get(state, 0) + 1
     for key, label in STATES.items():
-        tone = "bad" if key in BAD and counts[key] else ("muted" if not counts[key] else "ok")
+        if not counts[key] or key == "disconnected":
+            tone = "muted"
+        else:
+            tone = "bad" if key in BAD else ("warn" if key == "pending" else "ok")
         board.connections.append(Tile(label, counts[key], admin_list("integrations.connection", health=key), tone))
 
     failing = sum(1 for s in streams if s.failing)
@@ -95,7 +105,7 @@ def build(now: datetime | None = None) -> Dashboard:
     board.oldest_waiting_seconds = (now - oldest).total_seconds() if oldest else None
     board.webhooks.append(Tile(
         "Oldest waiting", age_in_words(board.oldest_waiting_seconds),
-        admin_list("integrations.webhookevent", status__in=",".join(WAITING), o="4"),
+        admin_list("integrations.webhookevent", status__in=",".join(WAITING), o=oldest_first()),
         "muted" if oldest is None else ("bad" if board.oldest_waiting_seconds > 600 else "ok"),
     ))
 

@@ -72,23 +72,29 @@ def stream_states(now: datetime | None = None) -> list[StreamState]:
     return out
 
 
-def open_breakers(connections) -> set[int]:
-    """Ids of the given connections whose provider account's circuit breaker is open or half-open."""
+def breaker_states(connections) -> dict[int, str]:
+    """Connection id -> its provider account's breaker state ("closed", "open", "half_open"), in one round trip
+    to the shared store. Unknown providers are left out; an unreachable store yields {} (pages still render)."""
     from integrations.http.store import get_store
     from integrations.providers.registry import UnknownProvider, get_provider
 
-    store, ids = get_store(), set()
+    keys = {}
     for connection in connections:
         try:
-            state = store.breaker_state(get_provider(connection.provider).account_key(connection))
+            keys[connection.pk] = get_provider(connection.provider).account_key(connection)
         except UnknownProvider:
             continue
-        except Exception:  # noqa: BLE001  (the dashboard must render with the state store down)
-            log.warning("breaker state unreadable for connection %s", connection.pk, exc_info=True)
-            continue
-        if state["state"] in ("open", "half_open"):
-            ids.add(connection.pk)
-    return ids
+    try:
+        states = get_store().breaker_states(set(keys.values()))
+    except Exception:  # noqa: BLE001  (the dashboard must render with the state store down)
+        log.warning("breaker states unreadable", exc_info=True)
+        return {}
+    return {pk: states.get(key, "closed") for pk, key in keys.items()}
+
+
+def open_breakers(connections) -> set[int]:
+    """Ids of the given connections whose breaker is open or half-open."""
+    return {pk for pk, state in breaker_states(connections).items() if state in ("open", "half_open")}
 
 
 def connection_states(now: datetime | None = None, streams: list[StreamState] | None = None) -> dict[int, str]:

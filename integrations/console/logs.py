@@ -74,11 +74,22 @@ def redact_processor(logger, method_name, event_dict):
     return event_dict
 
 
+# Extras Django attaches that repeat the message (the request line) or are objects (a socket): left out.
+NOISE = ("request", "server_time")
+
+
+def drop_noise(logger, method_name, event_dict):
+    for key in NOISE:
+        event_dict.pop(key, None)
+    return event_dict
+
+
 PRE_CHAIN = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.ExtraAdder(),
+    drop_noise,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 

@@ -9,6 +9,7 @@ all of them; scrape cost is a handful of grouped queries.
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
 from django.db.models import Count, F, Min, Q, Sum
@@ -18,7 +19,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from integrations.models import ApiCallLog, Connection, SyncRun, WebhookEvent
 
-from .health_states import connection_states
+from .health_states import breaker_states, connection_states
 
 log = logging.getLogger("shelfops.console")
 
@@ -100,9 +101,6 @@ class ShelfOpsCollector(Collector):
         yield latency
 
     def _connections(self):
-        from integrations.http.store import get_store
-        from integrations.providers.registry import UnknownProvider, get_provider
-
         connections = list(Connection.objects.only("pk", "provider", "external_account_id", "status",
                                                    "refresh_failures"))
         states = connection_states()
@@ -115,21 +113,13 @@ class ShelfOpsCollector(Collector):
         breakers = GaugeMetricFamily("shelfops_circuit_breaker_state",
                                      "Circuit breaker per active connection: 0 closed, 1 half-open, 2 open.",
                                      labels=["provider", "connection"])
-        store = get_store()
+        breakers_by_id = breaker_states([c for c in connections if c.status == Connection.Status.ACTIVE])
         for c in connections:
             key = (c.provider, states.get(c.pk, c.status))
             counts[key] = counts.get(key, 0) + 1
             failed[c.provider] = failed.get(c.provider, 0) + c.refresh_failures
-            if c.status != Connection.Status.ACTIVE:
-                continue
-            try:
-                state = store.breaker_state(get_provider(c.provider).account_key(c))["state"]
-            except UnknownProvider:
-                continue
-            except Exception:  # noqa: BLE001  (one unreadable breaker must not fail the scrape)
-                log.warning("breaker state unreadable for connection %s", c.pk, exc_info=True)
-                continue
-            breakers.add_metric([c.provider, str(c.pk)], BREAKER_VALUE.get(state, 0))
+            if c.pk in breakers_by_id:
+                breakers.add_metric([c.provider, str(c.pk)], BREAKER_VALUE.get(breakers_by_id[c.pk], 0))
         for labels, n in sorted(counts.items()):
             by_state.add_metric(list(labels), n)
         for provider, n in sorted(failed.items()):
@@ -139,10 +129,22 @@ class ShelfOpsCollector(Collector):
         yield breakers
 
     def _queues(self):
-        depth = GaugeMetricFamily("shelfops_queue_depth", "Messages waiting in each Celery queue (Redis broker).",
-                                  labels=["queue"])
+        depth = GaugeMetricFamily("shelfops_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
         url = settings.CELERY_BROKER_URL
-        if url.startswith(("redis://", "rediss://")):
+        if url == "filesystem://":
+            # kombu's file-system transport (the embedded default): one "<id>.<queue>.msg" file per message.
+            folder = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}).get("data_folder_in")
+            counts = dict.fromkeys(QUEUES, 0)
+            try:
+                for entry in os.scandir(folder):
+                    queue = entry.name.rsplit(".", 2)[-2] if entry.name.endswith(".msg") else None
+                    if queue in counts:
+                        counts[queue] += 1
+            except (OSError, TypeError):
+                log.warning("queue depths unreadable", exc_info=True)
+            for name, n in counts.items():
+                depth.add_metric([name], n)
+        elif url.startswith(("redis://", "rediss://")):
             import redis
 
             try:

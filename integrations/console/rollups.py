@@ -86,9 +86,9 @@ def _missing_ranges(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
     return [(a, b) for a, b in ranges]
 
 
-def hourly(start: datetime, now: datetime) -> dict[datetime, dict[Key, list[float]]]:
-    """Totals per hour from ``start`` (floored) to now: stored rollups for closed hours (computing and storing
-    any not yet rolled up), live queries for the rest."""
+def store_closed_hours(start: datetime, now: datetime) -> tuple[datetime, int]:
+    """Rolls up every closed hour from ``start`` (floored) not rolled up yet; returns where the closed hours end
+    and how many hours were computed. Idempotent: concurrent callers insert the same rows (conflicts ignored)."""
     start = floor_hour(start)
     closed_until = floor_hour(now - GRACE)  # hours before this one are closed
     hours = []
@@ -108,10 +108,19 @@ def hourly(start: datetime, now: datetime) -> dict[datetime, dict[Key, list[floa
             HourlyRollup.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
             marks = [RolledHour(hour=x) for x in hours if a <= x < b]
             RolledHour.objects.bulk_create(marks, ignore_conflicts=True, batch_size=1000)
+    return closed_until, len(missing)
 
+
+def hourly(start: datetime, now: datetime) -> dict[datetime, dict[Key, list[float]]]:
+    """Totals per hour from ``start`` (floored) to now: stored rollups for closed hours (computing and storing
+    any not yet rolled up), live queries for the rest."""
+    start = floor_hour(start)
+    closed_until, _ = store_closed_hours(start, now)
     out: dict[datetime, dict[Key, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
-    for r in HourlyRollup.objects.filter(hour__gte=start, hour__lt=closed_until):
-        out[r.hour.astimezone(UTC)][(r.series, r.provider, r.label)] = [r.count, r.total]
+    stored = HourlyRollup.objects.filter(hour__gte=start, hour__lt=closed_until).values_list(
+        "hour", "series", "provider", "label", "count", "total")
+    for hour, series, provider, label, count, total in stored.iterator(chunk_size=5000):
+        out[hour.astimezone(UTC)][(series, provider, label)] = [count, total]
     for hour, cells in compute(max(start, closed_until), now + timedelta(seconds=1)).items():
         for k, v in cells.items():
             out[hour][k] = v

@@ -31,4 +31,4 @@ class ConsoleAdminConfig(AdminConfig):
     def ready(self):
         super().ready()
         # Every process (web, worker, beat) sets up Django; tasks' log lines get their task name and id.
-        from . import celery_logs  # noqa: F401
+        from . import celery_logs, tasks  # noqa: F401  (tasks: not under an autodiscovered package)

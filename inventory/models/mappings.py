@@ -50,7 +50,12 @@ class StoreMapping(ExternalMapping):
                 fields=["provider", "external_account_id", "external_id"], name="uniq_store_mapping_external"
             )
         ]
-        indexes = [models.Index(fields=["retailer", "store"], name="storemap_retailer_store")]
+        indexes = [
+            models.Index(fields=["retailer", "store"], name="storemap_retailer_store"),
+            # The admin dashboard's "locations waiting for matching": a small index over the unmapped rows only.
+            models.Index(fields=["retailer"], condition=models.Q(store__isnull=True, deleted_at_source=False),
+                         name="storemap_waiting"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.external_id} -> {self.store or 'unmapped'}"
@@ -82,6 +87,9 @@ class ProductMapping(ExternalMapping):
         indexes = [
             models.Index(fields=["retailer", "product"], name="prodmap_retailer_product"),
             models.Index(fields=["provider", "external_account_id", "secondary_id"], name="prodmap_secondary"),
+            # The admin dashboard's "items waiting for matching": a small index over the unmapped rows only.
+            models.Index(fields=["retailer"], condition=models.Q(product__isnull=True, deleted_at_source=False),
+                         name="prodmap_waiting"),
         ]
 
     def __str__(self) -> str:

@@ -74,7 +74,8 @@ def test_closed_hours_are_rolled_up_once_and_read_back(staff_client, seeded):
     now = timezone.now()
     first = rollups.hourly(now - timedelta(hours=24), now)
     closed = rollups.floor_hour(now - rollups.GRACE)
-    assert RolledHour.objects.filter(hour__lt=closed).count() == 24
+    hours = int((closed - rollups.floor_hour(now - timedelta(hours=24))).total_seconds() // 3600)
+    assert RolledHour.objects.filter(hour__lt=closed).count() == hours  # 23 or 24, by the minute
     stale_run_hour = rollups.floor_hour(SyncRun.objects.get(connection=seeded["STALE"]).finished_at)
     assert HourlyRollup.objects.get(hour=stale_run_hour, series="runs", provider="square", label="succeeded").count
     # Rolled-up hours are read from the rollup table, not recomputed from the raw rows.
@@ -82,3 +83,19 @@ def test_closed_hours_are_rolled_up_once_and_read_back(staff_client, seeded):
     again = rollups.hourly(now - timedelta(hours=24), now)
     assert again[stale_run_hour][("runs", "square", "succeeded")] == first[stale_run_hour][("runs", "square",
                                                                                             "succeeded")]
+
+
+def test_oldest_waiting_links_to_the_waiting_events_oldest_first(staff_client, seeded):
+    found = tiles(staff_client.get("/admin/").content.decode())
+    page = staff_client.get(found["Oldest waiting"][1]).content.decode()
+    rows = re.search(r'<table id="result_list">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    assert rows.count("<tr") == 6  # received 3 + queued 2 + processing 1
+    assert rows.index("DASH-evt-1") < rows.index("DASH-evt-6")  # the two-hour-old event comes first
+
+
+def test_beat_task_rolls_up_closed_hours_once(seeded):
+    from shelfops.celery import app
+
+    task = app.tasks["integrations.console.roll_up_hours"]
+    assert task() >= 24 * 7 - 1  # every closed hour of the last week, the first time
+    assert task() == 0  # nothing left to do

@@ -73,3 +73,15 @@ def test_production_mode_needs_the_bearer_token(settings, db):
 def test_locally_metrics_are_open(settings, db):
     settings.SHELFOPS_ENV = "local"
     assert Client().get("/metrics").status_code == 200
+
+
+def test_queue_depth_on_the_file_system_broker(settings, db, tmp_path):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
+    for i in range(3):  # kombu's file name: "<ms>_<uuid>.<queue>.msg"
+        (tmp_path / f"17000{i}_abc{i}.webhooks.msg").write_text("{}")
+    (tmp_path / "170009_abc.syncs.msg").write_text("{}")
+    samples = scrape(Client())
+    assert value(samples, "shelfops_queue_depth", queue="webhooks") == 3
+    assert value(samples, "shelfops_queue_depth", queue="syncs") == 1
+    assert value(samples, "shelfops_queue_depth", queue="maintenance") == 0

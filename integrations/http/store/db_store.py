@@ -88,5 +88,10 @@ class DatabaseStore:
             state["opened_at"] = float(data["opened_at"])
         return state
 
+    def breaker_states(self, keys) -> dict[str, str]:
+        """key -> "closed" / "open" / "half_open" for many accounts in one query (dashboards, metrics)."""
+        rows = dict(self._model().objects.filter(key__in=[f"breaker:{k}" for k in keys]).values_list("key", "data"))
+        return {k: (rows.get(f"breaker:{k}") or {}).get("state", algo.CLOSED) for k in keys}
+
     def reset(self, key) -> None:
         self._model().objects.filter(key__in=[f"budget:{key}", f"slots:{key}", f"breaker:{key}"]).delete()

@@ -103,5 +103,13 @@ class RedisStore:
             state["opened_at"] = float(raw["opened_at"])
         return state
 
+    def breaker_states(self, keys) -> dict[str, str]:
+        """key -> "closed" / "open" / "half_open" for many accounts in one round trip (dashboards, metrics)."""
+        keys = list(keys)
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(self._breaker(key)[0], "state")
+        return {k: (v.decode() if v else "closed") for k, v in zip(keys, pipe.execute(), strict=True)}
+
     def reset(self, key) -> None:
         self.redis.delete(self._budget(key), self._slots(key), *self._breaker(key))
