@@ -111,9 +111,6 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     list_editable = ["enabled", "interval_seconds"]
     show_full_result_count = False
 
-    class Media:
-        css = ADMIN_CSS
-
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "enabled" in form.changed_data:
