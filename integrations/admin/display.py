@@ -11,7 +11,8 @@ TONES = {
     # connections
     "active": "ok", "pending": "info", "needs_reconnect": "bad", "disconnected": "muted",
     # runs
-    "queued": "info", "running": "info", "succeeded": "ok", "failed": "bad", "cancelled": "muted",
+    "queued": "info", "running": "info", "succeeded": "ok", "succeeded_with_errors": "warn", "failed": "bad",
+    "cancelled": "muted",
     # webhook events
     "received": "info", "processing": "info", "processed": "ok", "ignored": "muted", "unmatched": "warn",
 }

@@ -11,7 +11,8 @@ from django.utils.safestring import SafeString
 from . import rollups, svg
 
 WINDOWS = {"24h": (timedelta(hours=24), 1), "7d": (timedelta(days=7), 6)}  # span, hours per bucket
-OUTCOME_COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "cancelled": "#9e9e9e"}
+OUTCOME_COLOURS = {"succeeded": "#2e7d32", "succeeded_with_errors": "#ef6c00", "failed": "#c62828",
+                   "cancelled": "#9e9e9e"}
 
 
 @dataclass

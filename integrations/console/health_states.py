@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from integrations.models import Connection, SyncRun, SyncSchedule
+from integrations.models.sync import COMPLETED_RUN_STATES
 
 log = logging.getLogger("shelfops.console")
 
@@ -58,7 +59,9 @@ def stream_states(now: datetime | None = None) -> list[StreamState]:
         SyncSchedule.objects.filter(connection__status=Connection.Status.ACTIVE)
         .annotate(
             latest_status=Subquery(runs.values("status")[:1]),
-            last_success_at=Subquery(runs.filter(status=SyncRun.Status.SUCCEEDED).values("finished_at")[:1]),
+            # A run that refused some records still brought the rest: it counts as fresh data (issue 15's health
+            # says "succeeded with errors" separately).
+            last_success_at=Subquery(runs.filter(status__in=COMPLETED_RUN_STATES).values("finished_at")[:1]),
         )
         .values_list("pk", "connection_id", "stream", "enabled", "interval_seconds", "latest_status",
                      "last_success_at", "connection__connected_at")
