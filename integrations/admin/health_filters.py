@@ -3,7 +3,8 @@ Both ask ``integrations.console.health_states`` so a number on the dashboard and
 
 from django.contrib import admin
 
-from integrations.console.health_states import STATES, connection_states, stream_states
+from integrations.console.health_states import STATES, connection_states, open_breakers, stream_states
+from integrations.models import Connection
 
 
 class ConnectionHealthFilter(admin.SimpleListFilter):
@@ -11,9 +12,12 @@ class ConnectionHealthFilter(admin.SimpleListFilter):
     parameter_name = "health"
 
     def lookups(self, request, model_admin):
-        return list(STATES.items())
+        return [*STATES.items(), ("breaker_open", "Circuit breaker open")]
 
     def queryset(self, request, queryset):
+        if self.value() == "breaker_open":  # a cause, not a state: the dashboard's "Open breakers" tile
+            active = queryset.filter(status=Connection.Status.ACTIVE)
+            return queryset.filter(pk__in=open_breakers(active))
         if self.value() not in STATES:
             return queryset
         ids = [pk for pk, state in connection_states().items() if state == self.value()]

@@ -110,6 +110,8 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
     show_full_result_count = False
+    # Kept by the failure handling (integrations.sync.failures), not typed by staff: "Resume" clears them.
+    readonly_fields = ["consecutive_failures", "failing_since", "paused_at", "paused_reason"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

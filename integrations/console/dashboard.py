@@ -14,14 +14,15 @@ from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import WebhookEvent
+from integrations.models import Connection, WebhookEvent
 from inventory.models import ProductMapping, StoreMapping
 
-from .health_states import STATES, connection_states, stream_states
+from .health_states import STATES, connection_states, open_breakers, stream_states
 
 WAITING = (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.QUEUED, WebhookEvent.Status.PROCESSING)
 BACKLOG = (*WAITING, WebhookEvent.Status.FAILED, WebhookEvent.Status.UNMATCHED)
-BAD = {"needs_reconnect", "breaker_open", "failing", "stale"}
+BAD = {"needs_reconnect", "failing"}
+WARN = {"paused", "degraded", "pending"}
 
 
 @dataclass
@@ -75,9 +76,10 @@ def build(now: datetime | None = None) -> Dashboard:
         if not counts[key] or key == "disconnected":
             tone = "muted"
         else:
-            tone = "bad" if key in BAD else ("warn" if key == "pending" else "ok")
+            tone = "bad" if key in BAD else ("warn" if key in WARN else "ok")
         board.connections.append(Tile(label, counts[key], admin_list("integrations.connection", health=key), tone))
 
+    breakers = len(open_breakers(Connection.objects.filter(status=Connection.Status.ACTIVE)))
     failing = sum(1 for s in streams if s.failing)
     stale = sum(1 for s in streams if s.stale)
     paused = sum(1 for s in streams if not s.enabled)
@@ -88,8 +90,8 @@ def build(now: datetime | None = None) -> Dashboard:
              "bad" if stale else "ok"),
         Tile("Paused streams", paused, admin_list("integrations.syncschedule", health="paused"),
              "warn" if paused else "ok"),
-        Tile("Open breakers", counts["breaker_open"], admin_list("integrations.connection", health="breaker_open"),
-             "bad" if counts["breaker_open"] else "ok"),
+        Tile("Open breakers", breakers, admin_list("integrations.connection", health="breaker_open"),
+             "bad" if breakers else "ok"),
     ]
 
     # Only the backlog states are counted: the index range over them is small even with 1M processed rows.

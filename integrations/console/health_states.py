@@ -1,8 +1,6 @@
-"""Connections by health state, computed from runs, circuit breakers and tokens.
-
-Issue 15 builds the per-connection health model (``integrations/health.py``) in parallel; until it lands, this is
-the ONE function the dashboard, the admin filters and ``/metrics`` ask, so it can later be pointed at that model.
-"""
+"""Connections by health state (issue 15's model, ``integrations/health.py``) and streams by freshness, for the
+dashboard, the admin "health" filters and ``/metrics``: the ONE place they ask, so a number on the dashboard and
+the list behind it agree."""
 
 from __future__ import annotations
 
@@ -18,13 +16,13 @@ from integrations.models.sync import COMPLETED_RUN_STATES
 
 log = logging.getLogger("shelfops.console")
 
-# Ordered worst first: a connection is shown in the first state that applies.
+# Issue 15's health states (integrations/health.py), worst first, with the words the portal uses.
 STATES = {
     "needs_reconnect": "Needs reconnect",
-    "breaker_open": "Breaker open",
     "failing": "Failing",
-    "stale": "Stale",
-    "pending": "Pending",
+    "paused": "Paused",
+    "degraded": "Degraded",
+    "pending": "Connecting",
     "healthy": "Healthy",
     "disconnected": "Disconnected",
 }
@@ -101,23 +99,15 @@ def open_breakers(connections) -> set[int]:
 
 
 def connection_states(now: datetime | None = None, streams: list[StreamState] | None = None) -> dict[int, str]:
-    """Connection id -> its health state (a key of ``STATES``)."""
-    streams = stream_states(now) if streams is None else streams
-    connections = list(Connection.objects.only("pk", "provider", "external_account_id", "status"))
-    active = [c for c in connections if c.status == Connection.Status.ACTIVE]
-    breakers = open_breakers(active)
-    failing = {s.connection_id for s in streams if s.failing}
-    stale = {s.connection_id for s in streams if s.stale}
-    states = {}
-    for c in connections:
-        if c.status != Connection.Status.ACTIVE:
-            states[c.pk] = c.status  # pending, needs_reconnect, disconnected share their names with STATES
-        elif c.pk in breakers:
-            states[c.pk] = "breaker_open"
-        elif c.pk in failing:
-            states[c.pk] = "failing"
-        elif c.pk in stale:
-            states[c.pk] = "stale"
-        else:
-            states[c.pk] = "healthy"
+    """Connection id -> its health state (a key of ``STATES``): issue 15's health model (``integrations.health``),
+    as the last refresh stored it (after every run and by the periodic check), so the dashboard and its lists count
+    with one indexed column. A connection not refreshed yet is computed now, in bulk."""
+    from integrations import health
+
+    # The secrets are never needed here (and each costs a decryption per row).
+    rows = list(Connection.objects.defer("access_token", "refresh_token", "private_key"))
+    states = {c.pk: c.health_state for c in rows if c.health_state}
+    unrefreshed = [c for c in rows if not c.health_state]
+    if unrefreshed:
+        states.update({pk: h.state for pk, h in health.connections_health(unrefreshed, now=now).items()})
     return states

@@ -87,8 +87,9 @@ def seed_operations(retailer, *, prefix="DASH") -> dict:
                                 external_id=f"{prefix}-loc-1")
     made["breaker_key"] = key
     made["expected"] = {
-        "Healthy": 1, "Failing": 1, "Stale": 1, "Breaker open": 1, "Failing streams": 2,
-        "Needs reconnect": 1, "Disconnected": 1, "Pending": 1,
+        # Connections by issue 15's health: the open breaker counts as failing, the stale stream as degraded.
+        "Healthy": 1, "Failing": 2, "Degraded": 1, "Paused": 0, "Failing streams": 2,
+        "Needs reconnect": 1, "Disconnected": 1, "Connecting": 1,
         "Freshness breaches": 2, "Paused streams": 1, "Open breakers": 1,
         "Received": 3, "Queued": 2, "Processing": 1, "Failed": 1, "Unmatched (unknown account)": 2,
         "Items waiting for matching": 2, "Locations waiting for matching": 1,
