@@ -56,6 +56,8 @@ class ProductMapping(ExternalMapping):
     barcode = models.CharField(max_length=64, blank=True)
     # Provider-specific secondary ids, e.g. Shopify's inventory item id behind a variant.
     secondary_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # The provider's parent (a Shopify variant's product): its delete event names only the parent.
+    parent_external_id = models.CharField(max_length=255, blank=True, default="")
     source_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -67,6 +69,7 @@ class ProductMapping(ExternalMapping):
         indexes = [
             models.Index(fields=["retailer", "product"], name="prodmap_retailer_product"),
             models.Index(fields=["provider", "external_account_id", "secondary_id"], name="prodmap_secondary"),
+            models.Index(fields=["provider", "external_account_id", "parent_external_id"], name="prodmap_parent"),
         ]
 
     def __str__(self) -> str:
