@@ -13,7 +13,7 @@ import pytest
 from integrations.models import ApiCallLog, WebhookEvent, WebhookRejection
 from integrations.providers.square.webhooks import notification_url
 from integrations.webhooks.processing import FINAL
-from inventory.models import InventoryLevel, Transaction
+from inventory.models import InventoryLevel, ProductMapping, Transaction
 from sandbox.shopify.objects import legacy_id
 from sandbox.square.objects import SquareIds
 from tests.processes import wait_until
@@ -164,6 +164,23 @@ def test_shopify_sale_and_stock_change_become_transactions_and_levels(sandbox, w
     stored = level(retailer, str(legacy_id("Location", 0)), item_id=str(legacy_id("ProductVariant", 4)))
     assert stored.available == Decimal(merchant.stock(4, 0).available) == Decimal(42 - merchant.stock(4, 0).committed)
     assert all(d["status"] == 200 for d in sandbox.deliveries("shopify"))
+
+
+def test_shopify_product_deleted_at_the_shop_is_marked_deleted_with_when_and_kept(sandbox, worker, retailer):
+    sandbox_connection(sandbox, retailer, "shopify")
+    per = sandbox.merchant("shopify").sizes.variants_per_product
+    first, last = 2 * per, 3 * per  # the variants of product 2
+    sandbox.edit_product("shopify", item=first, price_cents=999)  # products/update: the variants get mapped
+    wait_processed("shopify", 1, "products/update to be processed")
+    for index in range(first, last):
+        sandbox.edit_product("shopify", item=index, deleted=True)
+    events = wait_processed("shopify", 1 + per, "the deletes to be processed")
+    assert sorted(e.topic for e in events).count("products/delete") == 1
+    ids = [str(legacy_id("ProductVariant", i)) for i in range(first, last)]
+    rows = ProductMapping.objects.filter(retailer=retailer, provider="shopify", external_id__in=ids)
+    assert rows.count() == per and all(r.deleted_at_source and r.deleted_at_source_at for r in rows)
+    assert not ProductMapping.objects.filter(retailer=retailer, deleted_at_source=True).exclude(
+        external_id__in=ids).exists()
 
 
 # --- duplicate deliveries ------------------------------------------------------------------------------------------
