@@ -43,6 +43,8 @@ class Item:
     updated_at: datetime | None = None
     # Provider-specific secondary id that other payloads refer to (Shopify inventory item id).
     secondary_id: str = ""
+    # The provider's parent object, where deletes name only the parent (a Shopify variant's product id).
+    parent_external_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,8 +85,14 @@ def edit_product(app, provider: str, account: str | None = None, item=0, **chang
     if provider == "square":
         app.webhooks.send_square(square_objects.catalog_event(app.state.config.seed, variant.updated_at))
     elif provider == "shopify":
-        app.webhooks.send_shopify(account, "products/update",
-                                  shopify_objects.product_payload(m, variant.product_index))
+        per = m.sizes.variants_per_product
+        siblings = [m.variant(variant.product_index * per + k) for k in range(per)]
+        if all(v.deleted for v in siblings):  # the whole product is gone: Shopify sends only its id
+            app.webhooks.send_shopify(account, "products/delete",
+                                      {"id": shopify_objects.legacy_id("Product", variant.product_index)})
+        else:
+            app.webhooks.send_shopify(account, "products/update",
+                                      shopify_objects.product_payload(m, variant.product_index))
     return {"sku": variant.sku}
 
 

@@ -240,7 +240,7 @@ SQUARE_BASE_URL = env.str(
         "sandbox": "https://connect.squareupsandbox.com",
     }.get(SQUARE_ENVIRONMENT, f"{SANDBOX_URL}/square"),
 ).rstrip("/")
-SQUARE_API_VERSION = env.str("SQUARE_API_VERSION", default="2026-08-19")
+SQUARE_API_VERSION = env.str("SQUARE_API_VERSION", default="2026-09-16")
 _local = SQUARE_ENVIRONMENT == "local"
 SQUARE_CLIENT_ID = env.str("SQUARE_CLIENT_ID", default="sq0idp-shelfops-local" if _local else "")
 SQUARE_CLIENT_SECRET = env.str("SQUARE_CLIENT_SECRET", default="sq0csp-shelfops-local-secret" if _local else "")

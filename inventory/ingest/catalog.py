@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
 from inventory.mapping import attach_held_rows_bulk, auto_map_stores, auto_match_products
@@ -36,6 +37,7 @@ ITEM_SPEC = UpsertSpec(
         "sku",
         "barcode",
         "secondary_id",
+        "parent_external_id",
         "deleted_at_source",
         "deleted_at_source_at",
         "source_updated_at",
@@ -44,8 +46,8 @@ ITEM_SPEC = UpsertSpec(
         "updated_at",
     ),
     keys=("provider", "external_account_id", "external_id"),
-    updates=("external_name", "sku", "barcode", "secondary_id", "deleted_at_source", "deleted_at_source_at",
-             "source_updated_at"),
+    updates=("external_name", "sku", "barcode", "secondary_id", "parent_external_id", "deleted_at_source",
+             "deleted_at_source_at", "source_updated_at"),
     guard=(
         "excluded.source_updated_at IS NULL OR t.source_updated_at IS NULL "
         "OR excluded.source_updated_at >= t.source_updated_at"
@@ -130,6 +132,7 @@ def _items_batch(source: Source, chunk: list[Item], counts: IngestCounts) -> Non
             (r.sku or "")[:255],
             (r.barcode or "").strip()[:64],
             (r.secondary_id or "")[:255],
+            (r.parent_external_id or "")[:255],
             bool(r.deleted),
             (r.updated_at or now) if r.deleted else None,
             r.updated_at,
@@ -184,3 +187,24 @@ def _deactivate_products_deleted_everywhere(product_ids: set[int]) -> None:
         Product.objects.filter(pk__in=product_ids, is_active=True).exclude(mappings__deleted_at_source=False).update(
             is_active=False, updated_at=timezone.now()
         )
+
+
+def mark_deleted_at_source(source: Source, *, parent_external_ids: Iterable[str], at=None) -> IngestCounts:
+    """A provider deleted parents (Shopify products) and names only them: every item under them is marked deleted
+    at source, with when. Rows are kept (history, levels and sales stay); already-deleted rows are unchanged, so a
+    redelivery writes nothing."""
+    counts = IngestCounts()
+    parents = sorted({str(p) for p in parent_external_ids if p})
+    if not parents:
+        return counts
+    now = timezone.now()
+    rows = ProductMapping.objects.filter(provider=source.provider, external_account_id=source.external_account_id,
+                                         parent_external_id__in=parents)
+    with transaction.atomic():
+        hit = list(rows.filter(deleted_at_source=False).values_list("pk", "product_id"))
+        rows.filter(pk__in=[pk for pk, _ in hit]).update(deleted_at_source=True, deleted_at_source_at=at or now,
+                                                         updated_at=now)
+        _deactivate_products_deleted_everywhere({product for _, product in hit if product})
+    counts.updated = len(hit)
+    counts.unchanged = rows.count() - len(hit)
+    return counts

@@ -76,6 +76,8 @@ class ProductMapping(ExternalMapping):
     barcode = models.CharField(max_length=64, blank=True)
     # Provider-specific secondary ids, e.g. Shopify's inventory item id behind a variant.
     secondary_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # The provider's parent (a Shopify variant's product): its delete event names only the parent.
+    parent_external_id = models.CharField(max_length=255, blank=True, default="")
     source_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -90,6 +92,7 @@ class ProductMapping(ExternalMapping):
             # The admin dashboard's "items waiting for matching": a small index over the unmapped rows only.
             models.Index(fields=["retailer"], condition=models.Q(product__isnull=True, deleted_at_source=False),
                          name="prodmap_waiting"),
+            models.Index(fields=["provider", "external_account_id", "parent_external_id"], name="prodmap_parent"),
         ]
 
     def __str__(self) -> str:

@@ -152,7 +152,8 @@ def inventory_level_payload(s: Stock) -> dict:
 
 def product_payload(m: Merchant, product_index: int) -> dict:
     per = m.sizes.variants_per_product
-    variants = [m.variant(product_index * per + k) for k in range(per)]
+    every = [m.variant(product_index * per + k) for k in range(per)]
+    variants = [v for v in every if not v.deleted] or every  # as Shopify: a deleted variant is no longer listed
     return {"id": legacy_id("Product", product_index), "admin_graphql_api_id": gid("Product", product_index),
             "title": variants[0].product_name, "updated_at": rfc3339(max(v.updated_at for v in variants)),
             "variants": [{"id": legacy_id("ProductVariant", v.index), "product_id": legacy_id("Product", product_index),

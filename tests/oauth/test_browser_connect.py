@@ -51,7 +51,7 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
     assert row.locator(".status").inner_text() == "Active"
     if provider == "shopify":
         hooks = connection.settings["webhooks"]
-        assert len(hooks["registered"]) == 6 and hooks["failed"] == [], hooks
+        assert len(hooks["registered"]) == 7 and hooks["failed"] == [], hooks  # incl. PRODUCTS_DELETE
 
 
 def test_denial_in_a_browser_shows_the_error_page(page, live_server, sandbox_for_portal, merchant_user):

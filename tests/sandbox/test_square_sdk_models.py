@@ -98,3 +98,10 @@ def test_order_updated_webhooks_carry_increasing_versions(sandbox_server, receiv
 
     found = wait_until(updates, timeout=10, interval=0.05, what="two order.updated deliveries")
     assert sorted((u["version"], u["state"]) for u in found) == [(1, "OPEN"), (2, "COMPLETED")]
+
+
+def test_the_pinned_square_version_is_the_one_the_sdk_models_describe(settings):
+    from square.core.client_wrapper import BaseClientWrapper
+
+    headers = BaseClientWrapper(token="x", base_url="https://square.example.test").get_headers()
+    assert settings.SQUARE_API_VERSION == headers["Square-Version"]

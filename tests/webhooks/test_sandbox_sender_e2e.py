@@ -13,7 +13,7 @@ import pytest
 from integrations.models import ApiCallLog, WebhookEvent, WebhookRejection
 from integrations.providers.square.webhooks import notification_url
 from integrations.webhooks.processing import FINAL
-from inventory.models import InventoryLevel, Transaction
+from inventory.models import InventoryLevel, ProductMapping, Transaction
 from sandbox.shopify.objects import legacy_id
 from sandbox.square.objects import SquareIds
 from tests.processes import wait_until
@@ -85,8 +85,9 @@ def test_square_sale_and_stock_change_become_transactions_and_levels(sandbox, wo
     before = {v: merchant.stock(v, 1).on_hand for v, _ in items}
 
     order_id = sandbox.create_sale("square", location=1, items=items)["order_id"]
-    events = wait_processed("square", 2, "order.updated and inventory.count.updated to be processed")
-    assert sorted(e.topic for e in events) == ["inventory.count.updated", "order.updated"]
+    # Two order.updated (rung up OPEN v1, paid COMPLETED v2) and the inventory change.
+    events = wait_processed("square", 3, "order.updated and inventory.count.updated to be processed")
+    assert sorted(e.topic for e in events) == ["inventory.count.updated", "order.updated", "order.updated"]
     assert all(e.connection_id == connection.pk and e.external_account_id == connection.external_account_id
                for e in events)
 
@@ -99,10 +100,13 @@ def test_square_sale_and_stock_change_become_transactions_and_levels(sandbox, wo
     assert {t.store_mapping.external_id for t in lines} == {ids.location(1)}
     for v, qty in items:
         stored = level(retailer, ids.location(1), item_id=ids.variation(v))
-        assert stored.on_hand == stored.available == Decimal(before[v] - qty)
+        # Square states: IN_STOCK is what is for sale, RESERVED_FOR_SALE the committed rest of what is on hand.
+        committed = merchant.stock(v, 1).committed
+        assert stored.on_hand == Decimal(before[v] - qty)
+        assert (stored.available, stored.committed) == (Decimal(before[v] - qty - committed), Decimal(committed))
 
     sandbox.change_stock("square", item=7, location=0, on_hand=42)
-    wait_processed("square", 3, "the stock change to be processed")
+    wait_processed("square", 4, "the stock change to be processed")
     assert level(retailer, ids.location(0), item_id=ids.variation(7)).on_hand == Decimal(42)
     assert all(d["status"] == 200 for d in sandbox.deliveries("square"))
 
@@ -162,13 +166,31 @@ def test_shopify_sale_and_stock_change_become_transactions_and_levels(sandbox, w
     assert all(d["status"] == 200 for d in sandbox.deliveries("shopify"))
 
 
+def test_shopify_product_deleted_at_the_shop_is_marked_deleted_with_when_and_kept(sandbox, worker, retailer):
+    sandbox_connection(sandbox, retailer, "shopify")
+    per = sandbox.merchant("shopify").sizes.variants_per_product
+    first, last = 2 * per, 3 * per  # the variants of product 2
+    sandbox.edit_product("shopify", item=first, price_cents=999)  # products/update: the variants get mapped
+    wait_processed("shopify", 1, "products/update to be processed")
+    for index in range(first, last):
+        sandbox.edit_product("shopify", item=index, deleted=True)
+    events = wait_processed("shopify", 1 + per, "the deletes to be processed")
+    assert sorted(e.topic for e in events).count("products/delete") == 1
+    ids = [str(legacy_id("ProductVariant", i)) for i in range(first, last)]
+    rows = ProductMapping.objects.filter(retailer=retailer, provider="shopify", external_id__in=ids)
+    assert rows.count() == per and all(r.deleted_at_source and r.deleted_at_source_at for r in rows)
+    assert not ProductMapping.objects.filter(retailer=retailer, deleted_at_source=True).exclude(
+        external_id__in=ids).exists()
+
+
 # --- duplicate deliveries ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("provider", ["square", "shopify"])
 def test_every_event_delivered_twice_is_stored_and_ingested_once(provider, sandbox, worker, retailer):
     sandbox_connection(sandbox, retailer, provider)
     sandbox.config.duplicate_webhook_probability = 1.0
     change = sandbox.create_sale(provider, location=0, items=[(1, 3), (2, 1)])
-    topics = 2 if provider == "square" else 3  # the order + one inventory event (Square) or one per level (Shopify)
+    # Square: two order.updated (OPEN v1, COMPLETED v2) + one inventory event; Shopify: the order + one per level.
+    topics = 3
 
     def both_copies_delivered():
         done = [d for d in sandbox.deliveries(provider) if d["status"] == 200]

@@ -96,6 +96,29 @@ def test_products_update_upserts_variant_mappings_with_inventory_item_ids(shopif
     assert ProductMapping.objects.get(external_id="502").external_name == "Oat Milk"
 
 
+def test_products_delete_marks_its_variants_deleted_at_source_once_and_keeps_them(shopify_connection):
+    product = {"id": 78, "title": "Rye Bread", "variants": [
+        {"id": 601, "sku": "RYE-S", "inventory_item_id": 8901}, {"id": 602, "sku": "RYE-L", "inventory_item_id": 8902}]}
+    other = {"id": 79, "title": "Spelt", "variants": [{"id": 701, "sku": "SPELT", "inventory_item_id": 8903}]}
+    for payload in (product, other):
+        assert process(deliver("shopify", shopify_request("products/update", payload))).status == Status.PROCESSED
+    assert ProductMapping.objects.get(external_id="601").parent_external_id == "78"
+
+    gone = process(deliver("shopify", shopify_request("products/delete", {"id": 78})))
+    assert gone.status == Status.PROCESSED and "updated 2" in gone.outcome, gone.error
+    deleted = ProductMapping.objects.filter(provider="shopify", deleted_at_source=True)
+    assert sorted(deleted.values_list("external_id", flat=True)) == ["601", "602"]
+    assert all(m.deleted_at_source_at == gone.received_at for m in deleted)
+    assert not ProductMapping.objects.get(external_id="701").deleted_at_source
+    stamps = sorted(deleted.values_list("updated_at", flat=True))
+
+    # Shopify delivers again (a new delivery of the same news): nothing changes, nothing is removed.
+    again = process(deliver("shopify", shopify_request("products/delete", {"id": 78})))
+    assert again.status == Status.PROCESSED and "updated 0, unchanged 2" in again.outcome
+    assert sorted(deleted.values_list("updated_at", flat=True)) == stamps
+    assert ProductMapping.objects.filter(provider="shopify").count() == 3
+
+
 def test_inventory_level_update_sets_the_level_and_ignores_older_ones(shopify_connection):
     product = {"id": 77, "title": "Oat Milk", "variants": [{"id": 501, "sku": "OAT", "inventory_item_id": 8801}]}
     process(deliver("shopify", shopify_request("products/update", product)))

@@ -47,6 +47,7 @@ def map_variant(node: dict) -> Item:
         name=name or numeric_id(node["id"]),
         updated_at=parse_time(node.get("updatedAt")),
         secondary_id=numeric_id((node.get("inventoryItem") or {}).get("id")),
+        parent_external_id=numeric_id((node.get("product") or {}).get("id")),
     )
 
 

@@ -12,7 +12,7 @@ query Locations($after: String) {
   }
 }"""
 
-VARIANT_FIELDS = "id sku barcode title updatedAt product { title } inventoryItem { id }"
+VARIANT_FIELDS = "id sku barcode title updatedAt product { id title } inventoryItem { id }"
 
 # ProductVariantSortKeys has no UPDATED_AT in any supported version (only products and orders sort by it), so
 # variants page in ID order under an ``updated_at`` filter: an unordered stream (streams.ShopifyVariants).

@@ -119,6 +119,7 @@ def product_items(product: dict) -> list:
                 name=name[:500],
                 updated_at=_when(updated, "variant updated_at") if updated else None,
                 secondary_id=_id(variant.get("inventory_item_id")),
+                parent_external_id=_id(product.get("id")),
             )
         )
     return items
@@ -156,6 +157,18 @@ def on_product(ctx: WebhookContext) -> HandlerResult:
     if not items:
         return HandlerResult("ignored", "product has no variants")
     return HandlerResult("processed", f"{len(items)} variants: {describe_counts(ingest_items(ctx.source, items))}")
+
+
+def on_product_delete(ctx: WebhookContext) -> HandlerResult:
+    """``products/delete`` names only the product: its variants' mappings are marked deleted at source (kept)."""
+    from inventory.ingest import mark_deleted_at_source
+
+    if ctx.payload.get("id") is None:
+        raise PermanentWebhookError("products/delete payload has no id")
+    # The payload carries no time: when Shopify told us is the best "when" there is.
+    counts = mark_deleted_at_source(ctx.source, parent_external_ids=[_id(ctx.payload["id"])],
+                                    at=ctx.event.received_at)
+    return HandlerResult("processed", f"product {_id(ctx.payload['id'])} deleted: {describe_counts(counts)}")
 
 
 def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
@@ -319,6 +332,7 @@ class ShopifyWebhooks(WebhookReceiver):
         "orders/updated": on_order,
         "orders/cancelled": on_order,
         "products/update": on_product,
+        "products/delete": on_product_delete,
         "inventory_levels/update": on_inventory_level,
         "app/uninstalled": on_uninstalled,
         "customers/data_request": on_customer_data_request,
