@@ -98,3 +98,25 @@ def test_an_outage_pauses_with_its_reason_and_resumes_on_its_own_while_the_page_
         assert page.locator("#health-label").inner_text() != "Paused"
     finally:
         worker.stop()
+
+
+def test_a_refused_record_shows_on_the_run_and_the_page(page, portal, sandbox_server, retailer, merchant_user):
+    connection = sandbox_connection(sandbox_server, retailer, "square")
+    make_schedules(connection, due=False)
+    worker = start_worker(sandbox_server, concurrency=2)
+    try:
+        for stream in ("locations", "catalog", "inventory"):
+            assert run_once(connection, stream).status == "succeeded"
+        # A count no stock level can hold (the provider's data is wrong): ingest refuses that one record.
+        sandbox_server.change_stock("square", item=0, location=0, on_hand=10**20)
+        run = run_once(connection, "inventory")
+    finally:
+        worker.stop()
+    assert run.status == "succeeded_with_errors" and run.records_refused == 1, (run.status, run.error)
+    log_in(page, portal)
+    page.goto(f"{portal.url}/portal/connections/{connection.pk}/")
+    row = page.locator('tr[data-stream="inventory"]')
+    assert row.locator(".state").inner_text() == "Succeeded with errors"
+    assert "1 refused" in row.locator(".counts").inner_text()
+    assert "out of range" in row.locator(".refused").first.inner_text()
+    assert "1 record(s) refused" in page.locator("#health-reasons").inner_text()
