@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urljoin, urlparse
 
@@ -60,9 +61,8 @@ def start(cmd: list[str], env: dict[str, str], ready: str, timeout: float = 60.0
             break
         seen.append(line)
         if ready in line:
-            import threading
-
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep draining
+            # Keep reading its output, or the process blocks once the pipe's buffer is full.
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc
     proc.kill()
     raise SystemExit(f"{cmd[2:5]} did not start:\n{''.join(seen[-30:])}")
@@ -106,8 +106,6 @@ def reset_data() -> str:
 
 def consent(session, portal: str, provider: str):
     """Log in, start the connect, Allow at the sandbox; returns the callback URL the provider redirects to."""
-    import requests
-
     login = session.get(f"{portal}/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
     session.post(f"{portal}/accounts/login/", data={"csrfmiddlewaretoken": token, "username": USER,
@@ -122,7 +120,6 @@ def consent(session, portal: str, provider: str):
                            allow_redirects=False)
     if allowed.status_code not in (302, 303):
         raise SystemExit(f"{provider}: consent answered {allowed.status_code}: {allowed.text[:300]}")
-    del requests
     return allowed.headers["Location"]
 
 
