@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.models import Connection, SyncRun
+from integrations.models import ApiCallLog, Connection, SyncRun
 from integrations.sync.tasks import check_connections
 from tests.processes import wait_until
 from tests.sync.conftest import make_schedules
@@ -120,3 +120,24 @@ def test_a_refused_record_shows_on_the_run_and_the_page(page, portal, sandbox_se
     assert "1 refused" in row.locator(".counts").inner_text()
     assert "out of range" in row.locator(".refused").first.inner_text()
     assert "1 record(s) refused" in page.locator("#health-reasons").inner_text()
+
+
+def test_15_percent_transient_errors_a_full_sync_finishes_while_the_page_watches(page, live_server, settings,
+                                                                                 many_pages, retailer,
+                                                                                 merchant_user):
+    settings.BASE_URL = live_server.url
+    connection = sandbox_connection(many_pages, retailer, "square")
+    make_schedules(connection, due=False)
+    many_pages.set_faults("square", error_rate=0.10, rate_limit_rate=0.05, error_status=503)
+    worker = start_worker(many_pages, concurrency=2, HTTP_BREAKER_FAILURES=3)
+    try:
+        log_in(page, live_server)
+        page.goto(f"{live_server.url}/portal/connections/{connection.pk}/")
+        page.locator("#sync-now").click()
+        orders = page.locator('tr[data-stream="orders"]')
+        orders.locator(".state", has_text="Succeeded").wait_for(timeout=240_000)
+    finally:
+        worker.stop()
+    assert orders.locator(".last-error").inner_text() == ""
+    assert ApiCallLog.objects.filter(connection=connection, status_code=503).count() >= 3
+    assert SyncRun.objects.get(connection=connection, stream="orders", trigger="manual").pages >= 25
