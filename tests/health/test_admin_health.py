@@ -31,3 +31,17 @@ def test_admin_resume_action(admin_client, connection):
     assert "resumed orders" in response.content.decode()
     assert not SyncSchedule.objects.filter(paused_at__isnull=False).exists()
     assert SyncRun.objects.filter(connection=connection, stream="orders", trigger="manual").exists()
+
+
+def test_a_successful_test_connection_in_admin_resumes_paused_streams(admin_client, connection, settings):
+    import responses
+
+    settings.SQUARE_BASE_URL = "https://square.example.test"
+    SyncSchedule.objects.filter(connection=connection, stream="orders").update(
+        paused_at=timezone.now(), paused_reason="Paused after 5 failed syncs")
+    with responses.RequestsMock() as rsps:
+        rsps.get("https://square.example.test/v2/locations", json={"locations": []})
+        page = admin_client.post("/admin/integrations/connection/", {
+            "action": "test_connection", "_selected_action": [connection.pk]}, follow=True).content.decode()
+    assert "Resumed paused streams: orders" in page
+    assert not SyncSchedule.objects.filter(paused_at__isnull=False).exists()
