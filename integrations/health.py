@@ -252,10 +252,12 @@ def store_health(connection, health: Health) -> Health:
     from integrations.notifications import notify_health_change
 
     now = timezone.now()
+    new_json = health.as_json()["reasons"]
+    if connection.health_state == health.state and connection.health_reasons == new_json:
+        return health  # unchanged since the row was read: no lock, no write (the common case every minute)
     with transaction.atomic():
         row = Connection.objects.select_for_update().only("health_state", "health_reasons").get(pk=connection.pk)
         old_state, old_codes = row.health_state, {r.get("code") for r in row.health_reasons or []}
-        new_json = health.as_json()["reasons"]
         if old_state == health.state and row.health_reasons == new_json:
             return health
         changed = old_state != health.state

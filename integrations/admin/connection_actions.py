@@ -49,7 +49,12 @@ def test_connection(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{connection}: failed ({exc.__class__.__name__}"
                                     f"{f', HTTP {status}' if status else ''}).{problem}", messages.ERROR)
             continue
-        modeladmin.message_user(request, f"{connection}: OK. {result}", messages.SUCCESS)
+        # A successful test is proof the provider is back: resume streams paused after repeated failures.
+        from integrations.sync.failures import resume
+
+        resumed = resume(connection, trigger="recovery")
+        note = f" Resumed paused streams: {', '.join(resumed)}." if resumed else ""
+        modeladmin.message_user(request, f"{connection}: OK. {result}{note}", messages.SUCCESS)
 
 
 @admin.action(description="Disconnect (revoke at the provider, delete tokens, stop syncing)")

@@ -266,6 +266,11 @@ class OAuthFlow(ABC):
         """Provider set-up that needs the new tokens (Shopify webhook subscriptions)."""
         return None  # optional hook
 
+    def account_name(self, connection: Connection) -> str | None:
+        """The account's readable name (business, shop or company name), fetched once at connect so merchants
+        see "Blue Bottle Coffee" rather than an id. None when the provider offers none."""
+        return None
+
     def revoke(self, connection: Connection) -> bool:
         """Revoke the grant at the provider. Returns False when the provider offers no way to."""
         return False

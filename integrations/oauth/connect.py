@@ -73,6 +73,7 @@ def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet
     logger.info("%s %s connection %s for retailer %s", "reconnected" if reconnect else "connected", provider.key,
                 connection.pk, session.retailer_id)
     flow.after_connect(connection)
+    fetch_account_name(connection, flow)
     from integrations.sync.services import request_all
 
     request_all(connection, trigger="connect")
@@ -80,6 +81,21 @@ def complete_connection(session: OAuthSession, flow: OAuthFlow, tokens: TokenSet
 
     refresh_health(connection.pk)
     return connection
+
+
+def fetch_account_name(connection: Connection, flow: OAuthFlow) -> None:
+    """Replace the id shown as the account's name by its readable name. Best effort: the connection works
+    without it, so a failure is logged and the id stays."""
+    from integrations.http.errors import ProviderError
+
+    try:
+        name = flow.account_name(connection)
+    except (ProviderError, ValueError, KeyError) as exc:
+        logger.warning("could not fetch the account name of connection %s: %s", connection.pk, type(exc).__name__)
+        return
+    if name and name != connection.display_name:
+        connection.display_name = name[:255]
+        Connection.objects.filter(pk=connection.pk).update(display_name=connection.display_name)
 
 
 def ensure_schedules(connection: Connection, now) -> None:

@@ -256,13 +256,16 @@ def finish(run: SyncRun, status: str, error: str = "", exc: BaseException | None
     SyncSchedule.objects.filter(connection_id=run.connection_id, stream=run.stream).update(
         last_run_at=now, last_outcome=outcome[:255]
     )
-    if status in COMPLETED_RUN_STATES:
-        failures.after_success(run)
-    elif status == SyncRun.Status.FAILED and not isinstance(exc, SyncRefused):
-        failures.after_failure(run, exc)
-    from integrations.health import refresh_health
+    try:
+        if status in COMPLETED_RUN_STATES:
+            failures.after_success(run)
+        elif status == SyncRun.Status.FAILED and not isinstance(exc, SyncRefused):
+            failures.after_failure(run, exc)
+        from integrations.health import refresh_health
 
-    refresh_health(run.connection_id)
+        refresh_health(run.connection_id)
+    except Exception:  # noqa: BLE001 - the run's outcome is recorded; the periodic health check catches up
+        log.exception("sync run %s: follow-up (retry/pause/health) failed", run.pk)
 
 
 def execute(run_id: int, *, client=None, progress=None) -> SyncRun | None:

@@ -149,5 +149,8 @@ def probe_paused() -> int:
             log.info("connection %s still failing its test (%s); streams stay paused", connection.pk,
                      type(exc).__name__)
             continue
+        except Exception:  # noqa: BLE001 - one connection's bug must not stop the others' probes
+            log.exception("probing paused connection %s failed", connection.pk)
+            continue
         resumed += len(resume(connection, trigger="recovery"))
     return resumed

@@ -17,7 +17,9 @@ def dispatch_due_schedules() -> dict:
     return {**result, "stale_failed": len(failed), "resent": len(resent), "stuck_failed": stuck}
 
 
-PREREQUISITE_RETRY_SECONDS = 5.0
+# A waiting run checks again this often: short, because at connect the first stock levels of a Shopify shop wait
+# on its variants stream (a re-check is one cheap query and one message; 5 s added up to 5 s to first data).
+PREREQUISITE_RETRY_SECONDS = 1.0
 
 
 @shared_task(name="integrations.sync.run_sync", ignore_result=True, acks_late=True)

@@ -11,11 +11,7 @@ from integrations.models import ApiCallLog, Connection, SyncRun, SyncSchedule
 from integrations.sync import dispatch, services
 from integrations.sync.tasks import check_connections
 from inventory.models import Transaction
-from sandbox.data import Sizes
-from sandbox.server import SandboxServer
-from sandbox.state import SandboxConfig
 from tests.processes import wait_until
-from tests.sandbox_fixtures import SandboxHandle
 from tests.sync.conftest import make_schedules
 from tests.sync.e2e_helpers import finished, sandbox_connection, start_worker
 
@@ -53,19 +49,6 @@ def test_a_token_revoked_at_the_provider_needs_reconnect_after_one_run(sandbox, 
     assert connection.status == Connection.Status.NEEDS_RECONNECT
     assert connection.health_state == "needs_reconnect"
     assert "reconnect" in connection_health(connection).reasons[0].text
-
-
-@pytest.fixture
-def many_pages(settings):
-    """Enough orders for a run of ~30 pages (1000 orders per Square page), so 15% faults really hit it."""
-    config = SandboxConfig.from_django_settings(sizes=Sizes(products=30, locations=2, orders=30000),
-                                                duplicate_webhook_probability=0.0, webhook_retry_scale=0.001)
-    server = SandboxServer(config).start()
-    handle = SandboxHandle(server)
-    handle.set_webhook_target("http://127.0.0.1:9")
-    settings.SQUARE_BASE_URL = f"{server.url}/square"
-    yield handle
-    server.stop()
 
 
 def test_15_percent_transient_errors_slow_a_full_sync_but_it_finishes(many_pages, retailer):

@@ -109,6 +109,8 @@ def test_bad_shop_in_callback_is_refused(merchant_client, shop):
 
 def _graphql_ok(request):
     body = json.loads(request.body)
+    if "shop { name }" in body["query"]:  # the readable account name, fetched once at connect
+        return 200, {}, json.dumps({"data": {"shop": {"name": "Demo Outfitters"}}})
     topic = body["variables"]["topic"]
     assert body["variables"]["webhookSubscription"]["uri"] == "https://portal.example.test/webhooks/shopify/"
     return 200, {}, json.dumps({"data": {"webhookSubscriptionCreate": {
@@ -135,7 +137,8 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
         retailer, "demo.myshopify.com", Connection.Status.ACTIVE)
     assert connection.access_token == "shpat_secret_access" and connection.refresh_token == "shprt_secret_refresh"
     assert connection.scopes == "read_inventory read_locations read_orders read_products"
-    assert graphql.call_count == 7  # one webhookSubscriptionCreate per topic (incl. PRODUCTS_DELETE)
+    assert graphql.call_count == 8  # a webhookSubscriptionCreate per topic (7, with PRODUCTS_DELETE) + shop name
+    assert connection.display_name == "Demo Outfitters"
     assert responses.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_secret_access"
     assert connection.settings["webhooks"]["failed"] == []
     schedules = {s.stream: s for s in SyncSchedule.objects.filter(connection=connection)}

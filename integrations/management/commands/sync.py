@@ -74,6 +74,9 @@ class Command(BaseCommand):
                        f"{result.records_unchanged} unchanged, {result.records_held} held)")
             if result.status == SyncRun.Status.SUCCEEDED:
                 self.stdout.write(self.style.SUCCESS(summary))
+            elif result.status == SyncRun.Status.SUCCEEDED_WITH_ERRORS:
+                # Synced, but some records were refused: say which, without failing the command.
+                self.stdout.write(self.style.WARNING(f"{summary}, {result.records_refused} refused: {result.error}"))
             else:
                 self.stdout.write(self.style.ERROR(f"{summary}: {result.error}"))
                 failures.append(name)

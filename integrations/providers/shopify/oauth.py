@@ -143,6 +143,12 @@ class ShopifyOAuth(OAuthFlow):
         if failed:
             logger.warning("shopify connection %s: webhook subscriptions failed for %s", connection.pk, failed)
 
+    def account_name(self, connection) -> str | None:
+        from integrations.http import client_for
+
+        data = client_for(connection).graphql("{ shop { name } }")
+        return ((data or {}).get("shop") or {}).get("name") or None
+
     def test_connection(self, connection) -> str:
         from integrations.http import client_for
 

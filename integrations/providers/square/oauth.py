@@ -78,6 +78,13 @@ class SquareOAuth(OAuthFlow):
                   account_key=connection.external_account_id)
         return True
 
+    def account_name(self, connection) -> str | None:
+        # Every Square Location carries the seller's business_name; locations is a call the granted scopes allow.
+        from integrations.http import client_for
+
+        locations = (client_for(connection).get("/v2/locations", retries=1).json() or {}).get("locations") or []
+        return next((loc["business_name"] for loc in locations if loc.get("business_name")), None)
+
     def test_connection(self, connection) -> str:
         from integrations.http import client_for
 
