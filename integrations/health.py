@@ -164,8 +164,10 @@ def _derive(connection, facts: _Facts, now) -> Health:
 
     if connection.status == Connection.Status.DISCONNECTED:
         when = f" on {_when(connection.disconnected_at)}" if connection.disconnected_at else ""
-        return Health(DISCONNECTED, (Reason("disconnected", DISCONNECTED,
-                                            f"Disconnected{when}: not syncing; data already synced stays."),))
+        reasons = [Reason("disconnected", DISCONNECTED, f"Disconnected{when}: not syncing; data already synced stays.")]
+        if connection.problem:  # e.g. the revoke at the provider failed: the app may still be installed there
+            reasons.append(Reason("disconnect-problem", DISCONNECTED, connection.problem))
+        return Health(DISCONNECTED, tuple(reasons))
     if connection.status == Connection.Status.PENDING:
         return Health(PENDING, (Reason("pending", PENDING, "Waiting for the connection to be authorized."),))
     provider = get_provider(connection.provider)
