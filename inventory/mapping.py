@@ -136,13 +136,7 @@ def auto_match_products(
     with transaction.atomic():
         _lock_retailer(retailer_id)
         # Read after taking the lock: another worker may have mapped these meanwhile.
-        pending = list(
-            ProductMapping.objects.filter(
-                pk__in=list(mapping_ids), product__isnull=True, automatically_generated=True, deleted_at_source=False
-            )
-            .order_by("pk")
-            .values_list("pk", "barcode", "sku", "external_name")
-        )
+        pending = _pending_items(list(mapping_ids))
         if not pending:
             return []
         mapped = match_products(retailer_id, pending, create_missing=create_missing)
@@ -166,6 +160,27 @@ def _record_manual(mapping, reason: str, mapped: bool) -> None:
         mapping.suggested_product = None
     else:
         mapping.suggested_store = None
+
+
+def _pending_items(ids: list[int]) -> list[tuple]:
+    """Unmapped, automatic, live item mappings among ``ids``: (pk, barcode, sku, name)."""
+    if connection.vendor == "postgresql":
+        # One array parameter: an IN list of a sync page's ~2,000 ids is slower to render and parse than to run.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, barcode, sku, external_name FROM {ProductMapping._meta.db_table} "
+                "WHERE id = ANY(%s::bigint[]) AND product_id IS NULL AND automatically_generated "
+                "AND NOT deleted_at_source ORDER BY id",
+                [ids],
+            )
+            return cursor.fetchall()
+    return list(
+        ProductMapping.objects.filter(
+            pk__in=ids, product__isnull=True, automatically_generated=True, deleted_at_source=False
+        )
+        .order_by("pk")
+        .values_list("pk", "barcode", "sku", "external_name")
+    )
 
 
 def map_product(mapping: ProductMapping, product: Product | None, *, reason: str = "") -> int:
