@@ -59,9 +59,14 @@ def attach_held_rows_bulk(model: type[StoreMapping] | type[ProductMapping], mapp
     # tables are only scanned for mappings that actually have something to attach to.
     mapped = []
     for start in range(0, len(ids), _CHUNK):
-        mapped += model.objects.filter(pk__in=ids[start : start + _CHUNK], **{f"{target}__isnull": False}).values_list(
-            "pk", flat=True
-        )
+        chunk = ids[start : start + _CHUNK]
+        if connection.vendor == "postgresql":  # one array parameter, not a placeholder per id
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM {model._meta.db_table} WHERE id = ANY(%s::bigint[]) "
+                               f"AND {target}_id IS NOT NULL", [chunk])
+                mapped += [row[0] for row in cursor.fetchall()]
+            continue
+        mapped += model.objects.filter(pk__in=chunk, **{f"{target}__isnull": False}).values_list("pk", flat=True)
     ids = mapped
     changed = 0
     for start in range(0, len(ids), _CHUNK):
