@@ -65,6 +65,8 @@ def _items(state, provider: str):
         if len(page) == PAGE:
             yield page
             page = []
+            # The generator's variant cache (64k per account) is the sandbox's memory, not the portal's.
+            m.base_variant.cache_clear()
     if page:
         yield page
 
