@@ -118,7 +118,7 @@ def auto_map_stores(retailer_id: int, mapping_ids: Iterable[int], details: dict[
         pending = list(
             StoreMapping.objects.filter(pk__in=list(mapping_ids), store__isnull=True, automatically_generated=True)
             .order_by("pk")
-            .values_list("pk", "external_id", "external_name")
+            .values_list("pk", "external_id", "external_name", "provider", "external_account_id")
         )
         if not pending:
             return []

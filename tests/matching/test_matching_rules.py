@@ -113,3 +113,12 @@ def test_gtin_fast_path_agrees_with_stdnum_validate():
             expected = ""
         assert gtin14(digits) == expected, digits
     assert gtin14(" 0 36000 29145 2 ") == "00036000291452"  # spaced spellings still go through validate
+
+
+def test_a_second_location_of_one_system_at_one_address_is_not_folded_in(sources):
+    sq = sources[0]
+    ingest_locations(sq, [Location("L1", "Shop", "America/Chicago", "121 Park Street, Chicago, IL, US")])
+    ingest_locations(sq, [Location("L2", "Stockroom", "America/Chicago", "121 Park St, Chicago, IL, US")])
+    second = mapping(sq, "L2", StoreMapping)
+    assert second.store is None and second.suggested_store == mapping(sq, "L1", StoreMapping).store
+    assert "another location of this system" in second.suggestion_reason
