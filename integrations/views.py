@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory.matching.queue import count_unmatched_items, unmatched_counts
+from inventory.matching.queue import count_unmatched_items
 
 from .models import Connection
 from .oauth.disconnect import disconnect
@@ -33,9 +33,6 @@ def portal_index(request):
     retailer = retailer_for_user(request.user)
     connections = [_describe(c) for c in
                    Connection.objects.for_retailer(retailer).order_by("provider", "external_account_id")]
-    unmatched = unmatched_counts(retailer.pk)
-    for c in connections:
-        c.unmatched = unmatched.get((c.provider, c.external_account_id), 0)
     return render(request, "portal/index.html",
                   {"retailer": retailer, "connections": connections, "providers": _connectable()})
 

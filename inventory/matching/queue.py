@@ -25,7 +25,8 @@ def count_unmatched_items(retailer_id: int, provider: str, account: str) -> int:
 
 
 def unmatched_counts(retailer_id: int) -> dict[tuple[str, str], int]:
-    """(provider, account) -> live items with no product, for every system of the retailer in one query."""
+    """(provider, account) -> live items with no product, for every system of the retailer in one query (for a
+    connection list or the health model's "unmatched items" reason)."""
     rows = (
         ProductMapping.objects.filter(retailer_id=retailer_id, product__isnull=True, deleted_at_source=False)
         .values_list("provider", "external_account_id")
