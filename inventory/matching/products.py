@@ -65,19 +65,10 @@ def match_products(retailer_id: int, pending, *, create_missing: bool) -> list[i
                                 skey if not candidate.sku_key else "", bkey if not candidate.barcode_key else "")
         decisions.append(decision)
     if new_groups:
-        groups = list(new_groups)
-        products = Product.objects.bulk_create(
-            [
-                Product(retailer_id=retailer_id, sku=new_rows[g][0][:255], barcode=(new_rows[g][1] or "").strip()[:64],
-                        name=(new_rows[g][2] or new_rows[g][0] or new_rows[g][1])[:500], sku_key=new_rows[g][3],
-                        barcode_key=new_rows[g][4])
-                for g in groups
-            ],
-            batch_size=1000,
-        )
-        for group, product in zip(groups, products, strict=True):
-            for decision in new_groups[group]:
-                decision.target = product.pk
+        created = _create_products(retailer_id, new_rows)
+        for group, decisions_of_group in new_groups.items():
+            for decision in decisions_of_group:
+                decision.target = created[group]
     _fill_missing_keys(fill)
     return write(ProductMapping, "product", decisions)
 
@@ -133,14 +124,10 @@ def _candidates(retailer_id: int, rows):
     by_barcode: dict[str, list[Candidate]] = defaultdict(list)
     by_sku: dict[str, list[Candidate]] = defaultdict(list)
     seen: dict[int, Candidate] = {}
-    products = Product.objects.filter(retailer_id=retailer_id, is_active=True)
     for values, field in (({r[1] for r in rows if r[1]}, "barcode_key"), ({r[2] for r in rows if r[2]}, "sku_key")):
         values = sorted(values)
         for start in range(0, len(values), _CHUNK):
-            found = products.filter(**{f"{field}__in": values[start : start + _CHUNK]}).values_list(
-                "pk", "sku_key", "barcode_key", "name"
-            )
-            for pk, skey, bkey, name in found:
+            for pk, skey, bkey, name in _lookup(retailer_id, field, values[start : start + _CHUNK]):
                 if pk in seen:
                     continue
                 c = seen[pk] = Candidate(pk, skey, bkey, name)
@@ -149,6 +136,55 @@ def _candidates(retailer_id: int, rows):
                 if skey:
                     by_sku[skey].append(c)
     return by_barcode, by_sku, seen
+
+
+def _create_products(retailer_id: int, new_rows: dict[str, tuple]) -> dict[str, int]:
+    """One product per group (``"b"+barcode key`` or ``"s"+SKU key``: unique within the batch); returns their ids
+    by group. The group is read back from the inserted keys, so nothing relies on RETURNING's row order."""
+    groups = list(new_rows)
+    values = [
+        (new_rows[g][0][:255], (new_rows[g][1] or "").strip()[:64],
+         (new_rows[g][2] or new_rows[g][0] or new_rows[g][1])[:500], new_rows[g][3], new_rows[g][4])
+        for g in groups
+    ]
+    if connection.vendor != "postgresql":
+        products = Product.objects.bulk_create(
+            [Product(retailer_id=retailer_id, sku=sku, barcode=barcode, name=name, sku_key=skey, barcode_key=bkey)
+             for sku, barcode, name, skey, bkey in values], batch_size=1000)
+        return {g: p.pk for g, p in zip(groups, products, strict=True)}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    created = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), _CHUNK):
+            columns = [list(c) for c in zip(*values[start : start + _CHUNK], strict=True)]
+            # Array parameters, like decisions.write: Django's bulk_create renders a placeholder per value.
+            cursor.execute(
+                f"INSERT INTO {Product._meta.db_table} (retailer_id, sku, barcode, name, sku_key, barcode_key, "
+                "is_active, created_at, updated_at) "
+                "SELECT %s, v.sku, v.barcode, v.name, v.sku_key, v.barcode_key, TRUE, %s, %s "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS v(sku, barcode, name, sku_key, barcode_key) RETURNING id, sku_key, barcode_key",
+                [retailer_id, now, now, *columns],
+            )
+            for pk, skey, bkey in cursor.fetchall():
+                created[f"b{bkey}" if bkey else f"s{skey}"] = pk
+    return created
+
+
+def _lookup(retailer_id: int, field: str, values: list[str]):
+    """Active products of the retailer whose ``field`` is one of ``values`` (index scan on (retailer, field))."""
+    if connection.vendor == "postgresql":
+        # One array parameter rather than an IN list of thousands of placeholders (see decisions.write).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, sku_key, barcode_key, name FROM {Product._meta.db_table} "
+                f"WHERE retailer_id = %s AND is_active AND {field} = ANY(%s::text[])",
+                [retailer_id, values],
+            )
+            return cursor.fetchall()
+    return Product.objects.filter(retailer_id=retailer_id, is_active=True, **{f"{field}__in": values}).values_list(
+        "pk", "sku_key", "barcode_key", "name"
+    )
 
 
 def _fill_missing_keys(fill: dict[int, tuple[str, str, str, str]]) -> None:

@@ -3,7 +3,7 @@ suggestion (if any) and the sales lines and stock levels held for it. Read by th
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from inventory.models import Product, ProductMapping
 
@@ -22,6 +22,18 @@ def unmatched_items(retailer_id: int, provider: str, account: str):
 def count_unmatched_items(retailer_id: int, provider: str, account: str) -> int:
     return ProductMapping.objects.filter(retailer_id=retailer_id, provider=provider, external_account_id=account,
                                          product__isnull=True, deleted_at_source=False).count()
+
+
+def unmatched_counts(retailer_id: int) -> dict[tuple[str, str], int]:
+    """(provider, account) -> live items with no product, for every system of the retailer in one query (for a
+    connection list or the health model's "unmatched items" reason)."""
+    rows = (
+        ProductMapping.objects.filter(retailer_id=retailer_id, product__isnull=True, deleted_at_source=False)
+        .values_list("provider", "external_account_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {(provider, account): n for provider, account, n in rows}
 
 
 def search_products(retailer_id: int, query: str, limit: int = 25):

@@ -96,3 +96,29 @@ def test_stores_match_by_address_whatever_their_names(sources):
     conflicting = mapping(ns, "3", StoreMapping)  # same building, another timezone: a person decides
     assert conflicting.store is None and conflicting.suggested_store == store
     assert "timezone" in conflicting.suggestion_reason
+
+
+def test_gtin_fast_path_agrees_with_stdnum_validate():
+    import random
+
+    from stdnum import ean
+    from stdnum.exceptions import ValidationError
+
+    rng = random.Random(14)
+    for _ in range(5000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([7, 8, 11, 12, 13, 14, 15])))
+        try:
+            expected = ean.validate(digits).zfill(14)
+        except ValidationError:
+            expected = ""
+        assert gtin14(digits) == expected, digits
+    assert gtin14(" 0 36000 29145 2 ") == "00036000291452"  # spaced spellings still go through validate
+
+
+def test_a_second_location_of_one_system_at_one_address_is_not_folded_in(sources):
+    sq = sources[0]
+    ingest_locations(sq, [Location("L1", "Shop", "America/Chicago", "121 Park Street, Chicago, IL, US")])
+    ingest_locations(sq, [Location("L2", "Stockroom", "America/Chicago", "121 Park St, Chicago, IL, US")])
+    second = mapping(sq, "L2", StoreMapping)
+    assert second.store is None and second.suggested_store == mapping(sq, "L1", StoreMapping).store
+    assert "another location of this system" in second.suggestion_reason

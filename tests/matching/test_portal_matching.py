@@ -39,7 +39,7 @@ def login(user):
 def test_connection_says_how_many_items_need_matching_and_lists_them(shop, merchant_user):
     client = login(merchant_user)
     page = client.get(reverse("portal-connection", args=[shop.pk])).content.decode()
-    assert "2 items need matching" in page  # the singular/plural wording is checked after resolving one
+    assert "2 items need matching" in page
     listing = client.get(reverse("portal-matching", args=[shop.pk])).content.decode()
     assert "oat milk" in listing and "different barcodes" in listing and "Oat Milk" in listing
     assert listing.count('data-item="') == 2

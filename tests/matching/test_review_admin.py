@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from inventory.ingest import ingest_items, ingest_locations, ingest_sales
-from inventory.models import Product, ProductMapping, Transaction
+from inventory.models import Product, ProductMapping, StoreMapping, Transaction
 from inventory.records import Item, Location, SaleLine, Source
 from tests.test_ingest_mappings import T0
 
@@ -83,3 +83,16 @@ def test_product_picker_is_an_autocomplete(staff_client, conflicts):
     found = staff_client.get(reverse("admin:autocomplete"), {
         "app_label": "inventory", "model_name": "productmapping", "field_name": "product", "term": "SKU-1"})
     assert [r["text"] for r in found.json()["results"]] == ["Tea 1 (SKU-1)"]
+
+
+def test_store_queue_shows_address_and_timezone_side_by_side(staff_client, retailer):
+    sq, ns = Source(retailer.pk, "square", "M1"), Source(retailer.pk, "netsuite", "TSTDRV_1")
+    ingest_locations(sq, [Location("L1", "Chicago #3", "America/Chicago", "121 Park Street, Chicago, IL, US")])
+    ingest_locations(ns, [Location("3", "IL-003 CHICAGO", "America/Denver", "121 PARK ST., Chicago, IL 97002")])
+    page = staff_client.get(reverse("admin:inventory_storemapping_changelist"), {"review": "suggested"})
+    html = page.content.decode()
+    assert html.count('class="evidence"') == 1
+    assert "America/Denver" in html and "America/Chicago" in html and "121 PARK ST., Chicago" in html
+    accept_above = reverse("admin:inventory_storemapping_accept_above")
+    staff_client.post(accept_above, {"retailer": retailer.pk, "threshold": "0.5"})
+    assert StoreMapping.objects.get(provider="netsuite").store == StoreMapping.objects.get(provider="square").store

@@ -7,10 +7,10 @@ webhooks go to settings.BASE_URL. Tokens persist under VAR_DIR/sandbox/ so a res
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from sandbox.changes import EventGenerator
+from sandbox.changes import EventGenerator, default_account
 from sandbox.data import Sizes
 from sandbox.server import SandboxServer
-from sandbox.state import SandboxConfig
+from sandbox.state import PROVIDERS, SandboxConfig
 
 
 class Command(BaseCommand):
@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=Sizes.orders)
         parser.add_argument("--seed", default="shelfops")
         parser.add_argument("--duplicates", type=float, default=0.05, help="probability of a duplicate delivery")
+        parser.add_argument("--retailer", default="",
+                            help="make the default Square, Shopify and NetSuite accounts one retailer's systems, "
+                                 "drawing from this seed's ground-truth catalog (sandbox/catalog.py)")
         parser.add_argument("--retry-scale", type=float, default=1.0,
                             help="multiply the providers' webhook retry schedules (e.g. 0.01 for demos)")
 
@@ -36,6 +39,8 @@ class Command(BaseCommand):
             persist_dir=str(settings.VAR_DIR / "sandbox"),
         )
         server = SandboxServer(config, host=opts["host"], port=opts["port"])
+        if opts["retailer"]:
+            server.state.add_retailer(opts["retailer"], {p: default_account(server.state, p) for p in PROVIDERS})
         generator = EventGenerator(server.app, opts["events"]).start() if opts["events"] > 0 else None
         self.stdout.write(f"Provider sandbox on {server.url} (webhooks to {config.portal_base_url}); Ctrl-C stops.")
         try:
