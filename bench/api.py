@@ -116,9 +116,10 @@ def fill(n_transactions: int, n_levels: int) -> dict:
                 """
                 INSERT INTO inventory_transaction (retailer_id, store_id, product_id, store_mapping_id,
                     product_mapping_id, source, external_account_id, external_order_id, external_line_id, sku,
-                    quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at)
+                    quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at,
+                    refund_of_order_id, refund_of_line_id)
                 SELECT %(r)s, s.id, p.id, s.map_id, p.map_id, 'square', 'bench-m' || %(r)s, 'O' || g, '0', p.sku,
-                    (g %% 5) + 1, 9.99, 'USD', 'completed', ts, ts, now(), ts
+                    (g %% 5) + 1, 9.99, 'USD', 'completed', ts, ts, now(), ts, '', '
                 FROM (SELECT g, timestamptz '2025-01-01 00:00:00+00'
                              + make_interval(secs => g::float8 * %(span)s / %(n)s) AS ts
                       FROM generate_series(1, %(n)s) AS g) AS series

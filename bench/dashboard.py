@@ -108,10 +108,11 @@ def fill(n: dict) -> dict:
         cur.execute("""
             INSERT INTO inventory_transaction (retailer_id, store_id, product_id, store_mapping_id,
                 product_mapping_id, source, external_account_id, external_order_id, external_line_id, sku,
-                quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at)
+                quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at,
+                refund_of_order_id, refund_of_line_id)
             SELECT m.retailer_id, m.store_id, NULL, m.id, NULL, 'square', 'BENCH', 'O' || g, '0', 'SKU',
                 1, 9.99, 'USD', 'completed', now() - make_interval(secs => g %% 31536000),
-                now(), now(), now()
+                now(), now(), now(), '', '
             FROM generate_series(1, %(transactions)s) g
             JOIN inventory_storemapping m ON m.retailer_id = (SELECT min(id) FROM inventory_retailer) + g %% 3
         """, params)

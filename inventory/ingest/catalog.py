@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from inventory.mapping import attach_held_rows_bulk, auto_map_stores, auto_match_products
@@ -202,8 +204,12 @@ def mark_deleted_at_source(source: Source, *, parent_external_ids: Iterable[str]
                                          parent_external_id__in=parents)
     with transaction.atomic():
         hit = list(rows.filter(deleted_at_source=False).values_list("pk", "product_id"))
-        rows.filter(pk__in=[pk for pk, _ in hit]).update(deleted_at_source=True, deleted_at_source_at=at or now,
-                                                         updated_at=now)
+        # The deletion also moves the item's source time forward, so an older update of it that is processed later
+        # (webhooks arrive in any order; batches run side by side) cannot bring it back.
+        deleted_at = Value(at or now, output_field=DateTimeField())
+        rows.filter(pk__in=[pk for pk, _ in hit]).update(
+            deleted_at_source=True, deleted_at_source_at=at or now, updated_at=now,
+            source_updated_at=Greatest(Coalesce(F("source_updated_at"), deleted_at), deleted_at))
         _deactivate_products_deleted_everywhere({product for _, product in hit if product})
     counts.updated = len(hit)
     counts.unchanged = rows.count() - len(hit)

@@ -215,9 +215,10 @@ def test_a_client_that_disconnects_frees_the_database_and_its_slot(retailer, liv
     with connection.cursor() as cursor:  # generated in the database: 200k ORM objects would dominate the test
         cursor.execute(
             f"""INSERT INTO {table} (retailer_id, store_id, source, external_account_id, external_order_id,
-                    external_line_id, quantity, unit_price, currency, sku, state, occurred_at, created_at, updated_at)
+                    external_line_id, quantity, unit_price, currency, sku, state, occurred_at, created_at, updated_at,
+                    refund_of_order_id, refund_of_line_id)
                 SELECT %s, %s, 'square', 'bulk', 'O' || n, '0', 1, 2.5, 'USD', 'SKU-' || (n %% 500), 'completed',
-                       %s + n * interval '1 second', now(), now() - interval '1 minute'
+                       %s + n * interval '1 second', now(), now() - interval '1 minute', '', ''
                 FROM generate_series(0, 199999) AS n""",
             [retailer.pk, store.pk, T0],
         )
