@@ -5,10 +5,13 @@ Every lookup goes through the merchant's retailer: another retailer's connection
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit import actions as audit_actions
+from audit import record
 from inventory.mapping import map_product
 from inventory.matching import queue, review
 from inventory.models import Product, ProductMapping
@@ -60,12 +63,24 @@ def matching_resolve(request, pk: int, item_id: int):
         if not chosen.isdigit():
             raise Http404("no such product")
         product = get_object_or_404(Product, pk=int(chosen), retailer=retailer)
-        attached = map_product(item, product, reason=f"picked by merchant user {request.user.pk}")
+        with transaction.atomic():
+            attached = map_product(item, product, reason=f"picked by merchant user {request.user.pk}")
+            record(audit_actions.MAPPING_SET, request=request, retailer=retailer, connection=connection,
+                   mapping=item.pk, product=product.pk)
         messages.success(request, f"{item.external_name or item.external_id} is now {product.name}; "
                                   f"{attached} held sales/stock row(s) counted.")
-    elif review.accept([item], who=f"merchant user {request.user.pk}"):
+    elif _accept(request, retailer, connection, item):
         item.refresh_from_db()
         messages.success(request, f"{item.external_name or item.external_id} is now {item.product.name}.")
     else:
         messages.error(request, "That item has no suggestion to accept any more; pick a product instead.")
     return redirect("portal-matching", pk=connection.pk)
+
+
+def _accept(request, retailer, connection, item) -> int:
+    with transaction.atomic():
+        accepted = review.accept([item], who=f"merchant user {request.user.pk}")
+        if accepted:
+            record(audit_actions.MATCH_ACCEPT, request=request, retailer=retailer, connection=connection,
+                   count=accepted, mappings=[item.pk])
+    return accepted

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 
+from audit import actions as audit_actions
+from audit import record as audit
 from inventory.matching.merge import MergeRefused, merge, undo
 from inventory.models import CatalogMerge
 
@@ -16,8 +19,13 @@ def merge_two(modeladmin, request, queryset):
         return
     kept, merged = rows
     try:
-        record = merge(kept, merged, who=str(request.user))
+        with transaction.atomic():
+            record = merge(kept, merged, who=str(request.user))
+            audit(audit_actions.CATALOG_MERGE, request=request, retailer=kept.retailer, kind=record.kind,
+                  kept=kept.pk, merged=merged.pk, merge=record.pk, rows_moved=record.rows_moved)
     except MergeRefused as error:
+        audit(audit_actions.CATALOG_MERGE, request=request, retailer=kept.retailer, outcome="failure",
+              kept=kept.pk, merged=merged.pk, error=str(error))
         modeladmin.message_user(request, f"Not merged: {error}.", messages.ERROR)
         return
     modeladmin.message_user(
@@ -43,8 +51,13 @@ class CatalogMergeAdmin(admin.ModelAdmin):
     def undo_merges(self, request, queryset):
         for record in queryset.filter(undone_at__isnull=True):
             try:
-                rows = undo(record)
+                with transaction.atomic():
+                    rows = undo(record)
+                    audit(audit_actions.CATALOG_MERGE_UNDO, request=request, retailer=record.retailer,
+                          merge=record.pk, rows_moved=rows)
             except MergeRefused as error:
+                audit(audit_actions.CATALOG_MERGE_UNDO, request=request, retailer=record.retailer,
+                      outcome="failure", merge=record.pk, error=str(error))
                 self.message_user(request, f"{record}: not undone: {error}.", messages.ERROR)
                 continue
             self.message_user(request, f"{record}: undone, {rows} sales/stock row(s) moved back.", messages.SUCCESS)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 
+from audit import actions as audit_actions
+from audit import record as audit
 from inventory.matching import review
 from inventory.models import Retailer
 
@@ -82,21 +85,35 @@ class ReviewQueueMixin:
             return redirect("admin:index")
         form = AcceptAboveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            accepted = review.accept_above(self.model, form.cleaned_data["retailer"].pk,
-                                           form.cleaned_data["threshold"], who=f"staff {request.user}")
+            retailer, threshold = form.cleaned_data["retailer"], form.cleaned_data["threshold"]
+            with transaction.atomic():
+                accepted = review.accept_above(self.model, retailer.pk, threshold, who=f"staff {request.user}")
+                audit(audit_actions.MATCH_ACCEPT, request=request, retailer=retailer, count=accepted,
+                      above=threshold, kind=self.target)
             self.message_user(request, f"Accepted {accepted} suggestion(s).", messages.SUCCESS)
             return redirect(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
                    "title": f"Accept {self.model._meta.verbose_name} suggestions above a confidence"}
         return render(request, "admin/inventory/accept_above.html", context)
 
+    def _audit(self, request, queryset, action, count):
+        retailers = set(queryset.values_list("retailer", flat=True).distinct()[:2])
+        retailer = Retailer.objects.get(pk=retailers.pop()) if len(retailers) == 1 else None
+        audit(action, request=request, retailer=retailer, count=count, kind=self.target,
+              mappings=list(queryset.values_list("pk", flat=True)[:50]))
+
     @admin.action(description="Accept the suggestion of the selected rows")
     def accept_suggestions(self, request, queryset):
-        accepted = review.accept(queryset.select_related(f"suggested_{self.target}"), who=f"staff {request.user}")
+        with transaction.atomic():
+            accepted = review.accept(queryset.select_related(f"suggested_{self.target}"),
+                                     who=f"staff {request.user}")
+            self._audit(request, queryset, audit_actions.MATCH_ACCEPT, accepted)
         self.message_user(request, f"Accepted {accepted} suggestion(s).", messages.SUCCESS)
 
     @admin.action(description="Reject the suggestion of the selected rows")
     def reject_suggestions(self, request, queryset):
-        rejected = review.reject(queryset, who=f"staff {request.user}")
+        with transaction.atomic():
+            rejected = review.reject(queryset, who=f"staff {request.user}")
+            self._audit(request, queryset, audit_actions.MATCH_REJECT, rejected)
         self.message_user(request, f"Rejected {rejected} suggestion(s); they stay unmapped for a person.",
                           messages.SUCCESS)

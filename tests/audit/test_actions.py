@@ -258,3 +258,38 @@ def test_pause_and_resume_syncing_actions_in_admin(staff, retailer):
     admin_action(staff, "integrations_connection", "resume_syncing", [connection.pk])
     assert_entry(only_entry("sync.resume"), actor="ops", retailer=retailer, outcome="success", connection=connection)
     assert AuditEntry.objects.filter(action__startswith="sync.").count() == 2
+
+
+def test_matching_accept_reject_merge_and_undo_each_write_one_entry(staff, retailer):
+    from decimal import Decimal
+
+    from inventory.ingest import ingest_items, ingest_locations, ingest_sales
+    from inventory.models import CatalogMerge, Store
+    from inventory.records import Item, Location, SaleLine, Source
+    from tests.test_ingest_mappings import T0
+
+    sq, sh = Source(retailer.pk, "square", "M1"), Source(retailer.pk, "shopify", "acme.myshopify.com")
+    # Same SKU, different valid GTINs: suggestions, never silent merges.
+    ingest_items(sq, [Item("SQ0", sku="SKU-0", barcode="036000291452", name="Tea 0"),
+                      Item("SQ1", sku="SKU-1", barcode="012345678905", name="Tea 1")])
+    ingest_items(sh, [Item("SH0", sku="sku-0", barcode="073854008089", name="tea 0"),
+                      Item("SH1", sku="sku-1", barcode="096619756803", name="tea 1")])
+    for source, loc in ((sq, "L1"), (sh, "L9")):
+        ingest_locations(source, [Location(loc, f"Store {loc}")])
+        ingest_sales(source, [SaleLine("O1", "1", loc, {"L1": "SQ0", "L9": "SH0"}[loc], Decimal("1"), T0)])
+    first, second = ProductMapping.objects.filter(provider="shopify").order_by("external_id")
+    admin_action(staff, "inventory_productmapping", "accept_suggestions", [first.pk])
+    accepted = only_entry("mapping.accept")
+    assert_entry(accepted, actor="ops", retailer=retailer, outcome="success")
+    assert accepted.details["count"] == 1
+    admin_action(staff, "inventory_productmapping", "reject_suggestions", [second.pk])
+    assert_entry(only_entry("mapping.reject"), actor="ops", retailer=retailer, outcome="success")
+
+    stores = list(Store.objects.filter(retailer=retailer).order_by("pk"))
+    admin_action(staff, "inventory_store", "merge_two", [s.pk for s in stores])
+    merged = only_entry("catalog.merge")
+    assert_entry(merged, actor="ops", retailer=retailer, outcome="success")
+    record = CatalogMerge.objects.get()
+    assert merged.details["merge"] == record.pk
+    admin_action(staff, "inventory_catalogmerge", "undo_merges", [record.pk])
+    assert_entry(only_entry("catalog.merge_undo"), actor="ops", retailer=retailer, outcome="success")
