@@ -25,10 +25,11 @@ source scripts/supervise.sh
 : > var/log/web.log; : > var/log/beat.log; : > var/log/sandbox.log
 supervise web var/log/web.log $PY manage.py runserver 127.0.0.1:8000 --noreload
 # One worker per queue (settings.SHELFOPS_QUEUES), so a burst of long syncs never holds webhook processing's slots.
+# Thread pools, as the fault suite (tests/faults) runs them: they survive a broker loss with the issue 16 settings.
 for queue in webhooks syncs maintenance; do
   : > "var/log/worker-$queue.log"
   supervise "worker-$queue" "var/log/worker-$queue.log" \
-    .venv/bin/celery -A shelfops worker -Q "$queue" -n "$queue@%h" -c 2 -l info
+    .venv/bin/celery -A shelfops worker -P threads -Q "$queue" -n "$queue@%h" -c 2 -l info
 done
 supervise beat var/log/beat.log .venv/bin/celery -A shelfops beat -l info -s var/celerybeat-schedule
 if $PY manage.py help runsandbox > /dev/null 2>&1; then

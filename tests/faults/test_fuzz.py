@@ -17,6 +17,8 @@ from integrations.models import Connection, OAuthSession, WebhookEvent, WebhookR
 from tests.webhooks.conftest import webhook_settings  # noqa: F401 - autouse: the test signing keys
 from tests.webhooks.helpers import SHOPIFY_SHOP, SQUARE_MERCHANT, shopify_signature, square_signature
 
+from .harness import print_figures
+
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -69,7 +71,8 @@ class Tally:
 
     def report(self) -> None:
         total = sum(self.by_status.values())
-        print(f"\nfuzz {self.name}: {total} examples, answers {dict(sorted(self.by_status.items()))}")
+        # Listed with the fault figures in pytest's summary (tests/faults/conftest.py).
+        print_figures(f"fuzz {self.name}", {"examples": total, "answers": dict(sorted(self.by_status.items()))})
         assert total >= 100 and 500 not in self.by_status
 
 

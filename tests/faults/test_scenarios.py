@@ -123,6 +123,21 @@ class Rig:
         return done >= {"locations", "catalog", "inventory", "orders"}
 
 
+def resumed_runs(connection) -> tuple[int, int]:
+    """(runs that failed after saving a cursor, how many of them the next run of the stream resumed from)."""
+    runs = list(SyncRun.objects.filter(connection=connection).order_by("pk"))
+    interrupted = resumed = 0
+    for i, run in enumerate(runs):
+        if run.status != "failed" or run.cursor_after is None:
+            continue
+        following = next((r for r in runs[i + 1:] if r.stream == run.stream), None)
+        if following is None:
+            continue
+        interrupted += 1
+        resumed += following.cursor_before == run.cursor_after
+    return interrupted, resumed
+
+
 def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> dict:
     sender = Sender(rig.portal.url).start()
     time.sleep(warmup)
@@ -164,6 +179,7 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
     duplicated_lines = lines.count() - len(orders)  # one line per order
     key = ("source", "external_account_id", "external_order_id", "external_line_id")
     duplicate_keys = Transaction.objects.values(*key).annotate(n=Count("id")).filter(n__gt=1).count()
+    interrupted, resumed = resumed_runs(rig.square)
     figures = {
         "sent": sender.sent, "acknowledged": len(acked), "refused_answers": dict(sender.refused),
         "stored": stored, "processed": processed, "duplicated": duplicated_lines + duplicate_keys,
@@ -171,10 +187,12 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
             event_id__in=list(acked), attempts__gt=1).count(),
         "webhooks_recovered_s": round(webhooks_recovered, 1), "sync_recovered_s": round(recovered, 1),
         "worker_alive": rig.worker.proc.poll() is None,
+        "sync_runs_interrupted": interrupted, "resumed_from_cursor": resumed,
     }
     print_figures(name, figures)
     assert figures["lost"] == 0 and figures["duplicated"] == 0 and stored == len(acked)
     assert len(acked) > 0 and sender.sent == len(acked), "an event was never acknowledged"
+    assert resumed == interrupted, "a run after an interrupted one did not start from the cursor it saved"
     return figures
 
 
