@@ -366,7 +366,8 @@ _REDIS_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=1800),
     "socket_timeout": 10,
     "socket_connect_timeout": 5,
-    "retry_on_timeout": True,
+    # No retry_on_timeout: a retried pipeline could publish a batch twice, so kombu then refuses to batch (the
+    # dispatcher's sends would cost one round trip each); Celery's own publish retry covers reconnects.
     "health_check_interval": 15,
 }
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
