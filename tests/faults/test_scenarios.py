@@ -112,6 +112,9 @@ class Rig:
 
     def worker_state(self) -> str:
         alive = self.worker.proc.poll() is None
+        output = "".join(self.worker.output)
+        if "CRITICAL" in output:  # the whole traceback of a fatal error
+            return f"worker alive {alive}; its fatal error:\n" + output[output.index("CRITICAL"):][:8000]
         return (f"worker alive {alive} (exit code {self.worker.proc.returncode}); its log:\n"
                 + "".join(line for line in self.worker.output[-400:] if "WARNING" in line or "ERROR" in line
                           or "CRITICAL" in line or "Error" in line)[-6000:])
