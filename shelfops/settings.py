@@ -456,11 +456,14 @@ _REDIS_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=1800),
     "socket_timeout": 10,
     "socket_connect_timeout": 5,
-    "retry_on_timeout": True,
+    # No retry_on_timeout: a retried pipeline could publish a batch twice, so kombu then refuses to batch (the
+    # dispatcher's sends would cost one round trip each); Celery's own publish retry covers reconnects.
     "health_check_interval": 15,
 }
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+if CELERY_BROKER_URL.startswith("redis://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS_TRANSPORT_OPTIONS
+    # kombu's Redis transport, minus the AttributeError that ended workers when Redis dropped (shelfops/broker.py).
+    CELERY_BROKER_TRANSPORT = "shelfops.broker:Transport"
 # Every request that fails on a database or Redis outage answers 503 + Retry-After (JSON under /api/ and
 # /webhooks/), never Django's HTML 500 page (shelfops/outage.py). Redis calls fail fast instead of holding a
 # web worker.

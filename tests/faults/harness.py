@@ -209,6 +209,80 @@ class Sender:
 def print_figures(name: str, figures: dict) -> None:
     line = ", ".join(f"{k} {v}" for k, v in figures.items())
     print(f"\nFAULT {name}: {line}")
-    Path(os.environ.get("FAULTS_REPORT", ROOT / "var" / "faults.jsonl")).parent.mkdir(parents=True, exist_ok=True)
-    with open(os.environ.get("FAULTS_REPORT", ROOT / "var" / "faults.jsonl"), "a") as fh:
+    path = Path(os.environ.get("FAULTS_REPORT", ROOT / "var" / "faults.jsonl"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
         fh.write(json.dumps({"scenario": name, **figures}) + "\n")
+
+
+class CuttableTcpProxy:
+    """A TCP relay in front of PostgreSQL for the portal and the worker. ``cut()`` resets every relayed
+    connection and refuses new ones, which is what the clients see when the database server stops or restarts;
+    ``restore()`` listens again. (Stopping the shared server itself is not an option: other suites use it.)"""
+
+    def __init__(self, target_port: int, ports: range = range(15432, 15440)):
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port(ports)
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> CuttableTcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by cut()
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                self._close(s)
+
+    def _close(self, s: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(s)
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+    def cut(self) -> None:
+        if self._listener:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            live = list(self._sockets)
+        for s in live:
+            self._close(s)
+
+    def restore(self) -> None:
+        self.start()
+
+    def stop(self) -> None:
+        self.cut()

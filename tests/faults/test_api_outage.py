@@ -79,7 +79,8 @@ def test_redis_down_the_throttle_fails_open(api, caplog):
     redis_nowhere = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                  "LOCATION": "redis://127.0.0.1:16398/0",
                                  "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
-    with override_settings(CACHES=redis_nowhere):
+    # Both the cache and REDIS_URL: a throttle may count through either (Django's cache or a direct client).
+    with override_settings(CACHES=redis_nowhere, REDIS_URL="redis://127.0.0.1:16398/0"):
         from django.core.cache import caches
 
         caches._settings = None  # noqa: SLF001 - let the cache handler pick up the overridden CACHES

@@ -17,6 +17,8 @@ from integrations.models import Connection, OAuthSession, WebhookEvent, WebhookR
 from tests.webhooks.conftest import webhook_settings  # noqa: F401 - autouse: the test signing keys
 from tests.webhooks.helpers import SHOPIFY_SHOP, SQUARE_MERCHANT, shopify_signature, square_signature
 
+from .harness import print_figures
+
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -69,7 +71,8 @@ class Tally:
 
     def report(self) -> None:
         total = sum(self.by_status.values())
-        print(f"\nfuzz {self.name}: {total} examples, answers {dict(sorted(self.by_status.items()))}")
+        # Listed with the fault figures in pytest's summary (tests/faults/conftest.py).
+        print_figures(f"fuzz {self.name}", {"examples": total, "answers": dict(sorted(self.by_status.items()))})
         assert total >= 100 and 500 not in self.by_status
 
 
@@ -170,6 +173,49 @@ def test_fuzz_oauth_callback_query(merchant_user):
         assert b"Traceback" not in response.content
         assert Connection.objects.count() == connections  # no forged callback ever connects anything
         assert not OAuthSession.objects.filter(used_at__isnull=False).exists()
+
+    run()
+    tally.report()
+
+
+token_field = st.one_of(st.none(), st.integers(), st.booleans(), hostile_text, st.lists(st.integers(), max_size=2),
+                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+def test_fuzz_oauth_callback_with_a_real_state_and_hostile_token_answers(merchant_user, settings):
+    """A connect started for real, then a callback whose other parameters are hostile and whose token endpoint
+    (mocked at the provider's HTTP boundary) answers with wrong types for every field: a readable page or a
+    redirect, never a 500, and a connection only from a well-formed answer."""
+    import responses
+
+    settings.SQUARE_BASE_URL = "https://square.fuzz.test"
+    settings.HTTP_MAX_ATTEMPTS = 1
+    client = Client()
+    client.force_login(merchant_user)
+    tally = Tally("oauth callback with a real state")
+
+    @FUZZ
+    @given(
+        params=st.dictionaries(st.sampled_from(["code", "response_type", "error", "error_description"]),
+                               query_text, max_size=4),
+        token_answer=st.fixed_dictionaries({}, optional={
+            "access_token": token_field, "token_type": token_field, "expires_at": token_field,
+            "merchant_id": token_field, "refresh_token": token_field, "refresh_token_expires_at": token_field,
+        }),
+        status=st.sampled_from([200, 200, 200, 400, 401, 500]),
+    )
+    def run(params, token_answer, status):
+        location = client.get("/integrations/square/connect/")["Location"]
+        state = dict(p.split("=", 1) for p in location.split("?", 1)[1].split("&"))["state"]
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.post("https://square.fuzz.test/oauth2/token", json=token_answer, status=status)
+            mock.post("https://square.fuzz.test/oauth2/token/status",
+                      json={"scopes": ["ITEMS_READ"], "merchant_id": "MLFUZZ"})
+            response = client.get(f"/integrations/square/callback/?{raw_query({**params, 'state': state})}")
+        tally.add(response.status_code)
+        assert response.status_code < 500, response.content[:300]
+        assert b"Traceback" not in response.content
+        Connection.objects.all().delete()  # every example starts from "not connected"
 
     run()
     tally.report()

@@ -9,6 +9,7 @@ production are 60 s and 30 s, too slow for a test), ignoring failures while the 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -22,7 +23,7 @@ from tests.processes import CeleryWorker, wait_until
 from tests.sync.e2e_helpers import sandbox_connection, worker_env
 from tests.webhooks.helpers import SHOPIFY_SHOP
 
-from .harness import Portal, PrivateRedis, Sender, portal_env, print_figures
+from .harness import CuttableTcpProxy, Portal, PrivateRedis, Sender, portal_env, print_figures
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,8 +62,7 @@ class Beat:
         self._thread.join(10)
 
 
-@pytest.fixture
-def rig(retailer, sandbox_server):
+def build_rig(retailer, sandbox_server, *, database_url: str | None = None):
     """Private Redis, gunicorn, one worker for all three queues, the test as beat; a Shopify connection for the
     webhooks and a Square connection on the sandbox (slowed down) whose streams are due every few seconds."""
     sandbox_server.set_webhook_target("http://127.0.0.1:9")
@@ -76,19 +76,27 @@ def rig(retailer, sandbox_server):
     sandbox_server.set_faults("square", latency_ms=700)
 
     redis = PrivateRedis().start()
+    # Recovery clocks shortened from minutes to seconds (what the test may wait for), nothing else changed.
     env = portal_env(redis.url, **worker_env(sandbox_server), SYNC_HEARTBEAT_TIMEOUT_SECONDS=20,
-                     SYNC_QUEUED_RESEND_SECONDS=5, WEBHOOK_SWEEP_AFTER_SECONDS=5, SYNC_DISPATCH_JITTER_SECONDS=0)
+                     CELERY_VISIBILITY_TIMEOUT_SECONDS=60, SYNC_QUEUED_RESEND_SECONDS=5,
+                     WEBHOOK_SWEEP_AFTER_SECONDS=5, SYNC_DISPATCH_JITTER_SECONDS=0)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     portal = Portal(env).start()
-    worker = CeleryWorker(extra_env=env, concurrency=4).start()
+    # FAULTS_WORKER_QUEUES=celery reruns the suite against the code before issue 16 (one default queue).
+    queues = os.environ.get("FAULTS_WORKER_QUEUES", "webhooks,syncs,maintenance")
+    worker = CeleryWorker(extra_env=env, concurrency=4, queues=queues).start()
     beat = Beat(redis.url).start()
-    rig = Rig(redis, portal, worker, beat, square, sandbox_server, env)
+    return Rig(redis, portal, worker, beat, square, sandbox_server, env)
+
+
+@pytest.fixture
+def rig(retailer, sandbox_server):
+    rig = build_rig(retailer, sandbox_server)
     try:
         yield rig
     finally:
-        beat.stop()
-        rig.worker.stop()
-        portal.stop()
-        redis.stop()
+        rig.stop()
 
 
 class Rig:
@@ -96,11 +104,41 @@ class Rig:
         self.redis, self.portal, self.worker, self.beat = redis, portal, worker, beat
         self.square, self.sandbox, self.env = square, sandbox, env
 
+    def stop(self) -> None:
+        self.beat.stop()
+        self.worker.stop()
+        self.portal.stop()
+        self.redis.stop()
+
+    def worker_state(self) -> str:
+        alive = self.worker.proc.poll() is None
+        output = "".join(self.worker.output)
+        if "CRITICAL" in output:  # the whole traceback of a fatal error
+            return f"worker alive {alive}; its fatal error:\n" + output[output.index("CRITICAL"):][:8000]
+        return (f"worker alive {alive} (exit code {self.worker.proc.returncode}); its log:\n"
+                + "".join(line for line in self.worker.output[-400:] if "WARNING" in line or "ERROR" in line
+                          or "CRITICAL" in line or "Error" in line)[-6000:])
+
     def sync_succeeded_after(self, moment) -> bool:
         """Every Square stream has a run that finished successfully after ``moment``."""
         done = set(SyncRun.objects.filter(connection=self.square, status="succeeded", finished_at__gt=moment)
                    .values_list("stream", flat=True))
         return done >= {"locations", "catalog", "inventory", "orders"}
+
+
+def resumed_runs(connection) -> tuple[int, int]:
+    """(runs that failed after saving a cursor, how many of them the next run of the stream resumed from)."""
+    runs = list(SyncRun.objects.filter(connection=connection).order_by("pk"))
+    interrupted = resumed = 0
+    for i, run in enumerate(runs):
+        if run.status != "failed" or run.cursor_after is None:
+            continue
+        following = next((r for r in runs[i + 1:] if r.stream == run.stream), None)
+        if following is None:
+            continue
+        interrupted += 1
+        resumed += following.cursor_before == run.cursor_after
+    return interrupted, resumed
 
 
 def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> dict:
@@ -112,6 +150,7 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
     lifted_at = timezone.now()
     lift()
     time.sleep(3)  # keep sending for a while after the fault is lifted
+    assert rig.worker.proc.poll() is None, f"{name}: the worker died. " + rig.worker_state()
     sender.stop()
     acked = sender.acknowledged
 
@@ -123,11 +162,17 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
     except AssertionError:
         statuses = dict(WebhookEvent.objects.filter(event_id__in=list(acked)).values_list("status")
                         .annotate(n=Count("id")).values_list("status", "n"))
-        raise AssertionError(f"{name}: acknowledged {len(acked)}, by status {statuses}; worker alive "
-                             f"{rig.worker.proc.poll() is None}; worker log:\n" + "".join(rig.worker.output[-60:]))
+        state = rig.worker_state()
+        raise AssertionError(f"{name}: acknowledged {len(acked)}, by status {statuses}; {state}") from None
     webhooks_recovered = time.monotonic() - lifted
-    wait_until(lambda: rig.sync_succeeded_after(lifted_at), timeout=RECOVERY_TIMEOUT, interval=0.5,
-               what=f"{name}: every Square stream synced after the fault")
+    try:
+        wait_until(lambda: rig.sync_succeeded_after(lifted_at), timeout=RECOVERY_TIMEOUT, interval=0.5,
+                   what=f"{name}: every Square stream synced after the fault")
+    except AssertionError:
+        runs = list(SyncRun.objects.filter(connection=rig.square).order_by("pk")
+                    .values_list("stream", "status", "error"))
+        raise AssertionError(f"{name}: the sync did not finish after the fault; runs {runs[-12:]}; "
+                             + rig.worker_state()) from None
     recovered = time.monotonic() - lifted
 
     stored = WebhookEvent.objects.filter(event_id__in=list(acked)).count()
@@ -137,6 +182,7 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
     duplicated_lines = lines.count() - len(orders)  # one line per order
     key = ("source", "external_account_id", "external_order_id", "external_line_id")
     duplicate_keys = Transaction.objects.values(*key).annotate(n=Count("id")).filter(n__gt=1).count()
+    interrupted, resumed = resumed_runs(rig.square)
     figures = {
         "sent": sender.sent, "acknowledged": len(acked), "refused_answers": dict(sender.refused),
         "stored": stored, "processed": processed, "duplicated": duplicated_lines + duplicate_keys,
@@ -144,13 +190,66 @@ def run_scenario(rig: Rig, name: str, inject, lift, *, warmup: float = 4.0) -> d
             event_id__in=list(acked), attempts__gt=1).count(),
         "webhooks_recovered_s": round(webhooks_recovered, 1), "sync_recovered_s": round(recovered, 1),
         "worker_alive": rig.worker.proc.poll() is None,
+        "sync_runs_interrupted": interrupted, "resumed_from_cursor": resumed,
     }
     print_figures(name, figures)
     assert figures["lost"] == 0 and figures["duplicated"] == 0 and stored == len(acked)
     assert len(acked) > 0 and sender.sent == len(acked), "an event was never acknowledged"
+    assert resumed == interrupted, "a run after an interrupted one did not start from the cursor it saved"
     return figures
 
 
 def test_redis_killed_for_ten_seconds_and_restarted(rig):
     figures = run_scenario(rig, "redis killed 10 s", rig.redis.kill, rig.redis.start)
     assert figures["worker_alive"], "the worker exited when Redis went away:\n" + "".join(rig.worker.output[-40:])
+
+
+def test_worker_sigkilled_mid_sync_and_mid_webhooks_is_replaced(rig):
+    """SIGKILL while it holds sync pages and webhook batches; a new worker takes over (as the supervisor in
+    ``make run`` or docker's restart policy would start one). Its unacknowledged messages come back after the
+    visibility timeout, the sweep re-sends stale events and the dispatcher fails the dead run by its heartbeat;
+    the next run of each stream resumes from the saved cursor."""
+    busy = wait_until(lambda: SyncRun.objects.filter(connection=rig.square, status="running").exists(), timeout=60,
+                      what="a sync run to be running when the worker is killed")
+    assert busy
+
+    def restart():
+        rig.worker = CeleryWorker(extra_env=rig.env, concurrency=4, queues=rig.worker.queues).start()
+
+    run_scenario(rig, "worker SIGKILL", rig.worker.kill, restart, warmup=2.0)
+
+
+def test_provider_outage_during_a_sync_resumes_when_the_provider_returns(rig):
+    """The sandbox answers every Square call 503 for 10 s: the client retries, then the run fails with the
+    provider unavailable (breaker open); once the provider is back the next scheduled run resumes from the cursor."""
+
+    def outage():
+        rig.sandbox.set_faults("square", error_rate=1.0, error_status=503)
+
+    def back():
+        rig.sandbox.set_faults("square", error_rate=0.0)
+
+    figures = run_scenario(rig, "provider outage", outage, back)
+    assert figures["worker_alive"]
+
+
+@pytest.mark.postgres
+def test_postgresql_unreachable_for_ten_seconds(retailer, sandbox_server):
+    """Every database connection of the portal and the worker is reset and new ones refused for 10 s (a relay
+    in front of PostgreSQL; the shared server itself cannot be stopped). Webhooks are answered 503 while it lasts
+    (the provider retries), nothing acknowledged is lost and everything is processed after."""
+    from django.db import connection
+
+    from tests.processes import database_url_for_current_test_db
+
+    proxy = CuttableTcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
+    url = database_url_for_current_test_db().replace(f":{connection.settings_dict['PORT'] or 5432}/",
+                                                     f":{proxy.port}/")
+    rig = build_rig(retailer, sandbox_server, database_url=url)
+    try:
+        figures = run_scenario(rig, "postgresql unreachable 10 s", proxy.cut, proxy.restore)
+    finally:
+        rig.stop()
+        proxy.stop()
+    assert figures["refused_answers"].get(503, 0) > 0, "no webhook was answered 503 while the database was down"
+    assert 500 not in figures["refused_answers"]

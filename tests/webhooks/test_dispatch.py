@@ -21,7 +21,7 @@ from .helpers import deliver, shopify_order, shopify_request
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 Status = WebhookEvent.Status
-QUEUE = "webhooks"  # where settings.CELERY_TASK_ROUTES sends integrations.webhooks.* (a Redis list on the broker)
+QUEUE = "webhooks"  # where CELERY_TASK_ROUTES sends integrations.webhooks.* tasks: a Redis list on the broker
 
 
 @pytest.fixture(autouse=True)
