@@ -80,3 +80,18 @@ class DependencyOutageMiddleware:
         if dependency is None:
             return None
         return unavailable_response(request, dependency)
+
+
+def server_error(request, *args, **kwargs):
+    """``handler500``: an outage raised outside a view (a middleware reading the session or the user, the second
+    factor check...) never reaches ``process_exception``; Django turns it into a 500 and calls this handler while
+    the exception is still being handled, so it is answered as the outage it is."""
+    import sys
+
+    from django.views.defaults import server_error as default_server_error
+
+    exc = sys.exc_info()[1]
+    dependency = dependency_down(exc) if exc is not None else None
+    if dependency is not None:
+        return unavailable_response(request, dependency)
+    return default_server_error(request, *args, **kwargs)

@@ -24,3 +24,6 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("shelfops.api_urls")),
 ]
+
+# Database or Redis outages raised outside a view answer 503 + Retry-After, not Django's 500 page.
+handler500 = "shelfops.outage.server_error"
