@@ -109,7 +109,7 @@ def test_bad_shop_in_callback_is_refused(merchant_client, shop):
 
 def _graphql_ok(request):
     body = json.loads(request.body)
-    if "shop { name }" in body["query"]:  # the readable account name, fetched once at connect
+    if "shop { name" in body["query"]:  # the readable account name, fetched once at connect
         return 200, {}, json.dumps({"data": {"shop": {"name": "Demo Outfitters"}}})
     topic = body["variables"]["topic"]
     assert body["variables"]["webhookSubscription"]["uri"] == "https://portal.example.test/webhooks/shopify/"

@@ -25,8 +25,10 @@ def provider_settings(prefix: str, suffixes: tuple[str, ...]) -> dict[str, str]:
 def complete_environment(tmp_path: Path) -> dict[str, str]:
     from integrations.providers import all_providers
 
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set in this test process by the browser fixture (Playwright); no deployment has it.
     env = {k: v for k, v in os.environ.items()
-           if k not in PRODUCTION_SETTINGS and not k.endswith(("_ENVIRONMENT", "_CLIENT_ID", "_CLIENT_SECRET"))}
+           if k not in PRODUCTION_SETTINGS and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+           and not k.endswith(("_ENVIRONMENT", "_CLIENT_ID", "_CLIENT_SECRET"))}
     env.update(
         SHELFOPS_ENV="production",
         SECRET_KEY="k3y-" + "x7Qp9Lm2Vb8Nc4Zr6Ts1Wd5Hf3Jg0Ka" * 2,

@@ -146,7 +146,7 @@ class ShopifyOAuth(OAuthFlow):
     def account_name(self, connection) -> str | None:
         from integrations.http import client_for
 
-        data = client_for(connection).graphql("{ shop { name } }")
+        data = client_for(connection).graphql(SHOP)
         return ((data or {}).get("shop") or {}).get("name") or None
 
     def test_connection(self, connection) -> str:
