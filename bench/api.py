@@ -119,7 +119,7 @@ def fill(n_transactions: int, n_levels: int) -> dict:
                     quantity, unit_price, currency, state, occurred_at, order_updated_at, created_at, updated_at,
                     refund_of_order_id, refund_of_line_id)
                 SELECT %(r)s, s.id, p.id, s.map_id, p.map_id, 'square', 'bench-m' || %(r)s, 'O' || g, '0', p.sku,
-                    (g %% 5) + 1, 9.99, 'USD', 'completed', ts, ts, now(), ts, '', '
+                    (g %% 5) + 1, 9.99, 'USD', 'completed', ts, ts, now(), ts, '', ''
                 FROM (SELECT g, timestamptz '2025-01-01 00:00:00+00'
                              + make_interval(secs => g::float8 * %(span)s / %(n)s) AS ts
                       FROM generate_series(1, %(n)s) AS g) AS series

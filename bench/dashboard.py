@@ -112,7 +112,7 @@ def fill(n: dict) -> dict:
                 refund_of_order_id, refund_of_line_id)
             SELECT m.retailer_id, m.store_id, NULL, m.id, NULL, 'square', 'BENCH', 'O' || g, '0', 'SKU',
                 1, 9.99, 'USD', 'completed', now() - make_interval(secs => g %% 31536000),
-                now(), now(), now(), '', '
+                now(), now(), now(), '', ''
             FROM generate_series(1, %(transactions)s) g
             JOIN inventory_storemapping m ON m.retailer_id = (SELECT min(id) FROM inventory_retailer) + g %% 3
         """, params)

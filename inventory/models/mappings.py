@@ -77,7 +77,7 @@ class ProductMapping(ExternalMapping):
     # Provider-specific secondary ids, e.g. Shopify's inventory item id behind a variant.
     secondary_id = models.CharField(max_length=255, blank=True, db_index=True)
     # The provider's parent (a Shopify variant's product): its delete event names only the parent.
-    parent_external_id = models.CharField(max_length=255, blank=True, default="")
+    parent_external_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     source_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -44,8 +44,8 @@ class Transaction(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETED)
     occurred_at = models.DateTimeField()
     # A refund/return line (negative quantity, its own order and line ids) links the sold line it gives back.
-    refund_of_order_id = models.CharField(max_length=255, blank=True, default="")
-    refund_of_line_id = models.CharField(max_length=255, blank=True, default="")
+    refund_of_order_id = models.CharField(max_length=255, blank=True, default="", db_default="")
+    refund_of_line_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     order_updated_at = models.DateTimeField(
         null=True, blank=True, help_text="Provider's updated_at of the order; older events never overwrite newer."
     )
