@@ -26,10 +26,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _benchdb import database_urls, recreate_database  # noqa: E402  (bench/ is the script's own folder)
+
 BENCH_DB = "shelfops_bench_api"
 STORES, PRODUCTS = 50, 2000
 FULL_TRANSACTIONS, FULL_LEVELS = 1_000_000, 100_000
@@ -50,23 +52,6 @@ def parse_args():
     if args.full:
         args.scale = 1.0
     return args
-
-
-def database_urls() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shelfops_bench")
-    if not base.startswith("postgres"):
-        raise SystemExit("bench/api.py needs PostgreSQL: set DATABASE_URL")
-    parsed = urlparse(base)
-    return parsed._replace(path="/postgres").geturl(), parsed._replace(path=f"/{BENCH_DB}").geturl()
-
-
-def recreate_database(admin_url: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def step(message: str) -> None:
@@ -350,7 +335,7 @@ def explain(store_id: int, after: str, before: str, cursor_row) -> str:
 def main() -> None:
     args = parse_args()
     n_transactions, n_levels = int(FULL_TRANSACTIONS * args.scale), int(FULL_LEVELS * args.scale)
-    admin_url, bench_url = database_urls()
+    admin_url, bench_url = database_urls(BENCH_DB, "bench/api.py")
     var_dir = os.environ.get("BENCH_VAR_DIR", "/tmp/shelfops-bench-api")
     env = {
         **os.environ,
@@ -362,7 +347,7 @@ def main() -> None:
         "API_THROTTLE_RATE": "100000000/min",  # measure the API, not the throttle
     }
     os.environ.update(env)
-    recreate_database(admin_url)
+    recreate_database(admin_url, BENCH_DB)
     proc = None
     try:
         import django
@@ -425,7 +410,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            recreate_database(admin_url, drop_only=True)
+            recreate_database(admin_url, BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":

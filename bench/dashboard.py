@@ -23,10 +23,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _benchdb import database_urls, recreate_database  # noqa: E402  (bench/ is the script's own folder)
+
 BENCH_DB = "shelfops_bench_dashboard"
 FULL = {"transactions": 1_000_000, "events": 1_000_000, "runs": 100_000, "calls": 200_000}
 CONNECTIONS, STREAMS = 300, ("locations", "catalog", "inventory", "orders")
@@ -43,23 +45,6 @@ def parse_args():
     if args.full:
         args.scale = 1.0
     return args
-
-
-def database_urls() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shelfops_bench")
-    if not base.startswith("postgres"):
-        raise SystemExit("bench/dashboard.py needs PostgreSQL: set DATABASE_URL")
-    parsed = urlparse(base)
-    return parsed._replace(path="/postgres").geturl(), parsed._replace(path=f"/{BENCH_DB}").geturl()
-
-
-def recreate_database(admin_url: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def step(message: str) -> None:
@@ -192,11 +177,11 @@ def measure(requests: int) -> dict:
 def main() -> None:
     args = parse_args()
     n = {k: max(1000, int(v * args.scale)) for k, v in FULL.items()}
-    admin_url, bench_url = database_urls()
+    admin_url, bench_url = database_urls(BENCH_DB, "bench/dashboard.py")
     os.environ.update({"DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "shelfops.settings",
                        "VAR_DIR": os.environ.get("BENCH_VAR_DIR", "/tmp/shelfops-bench-dashboard"),
                        "LOG_LEVEL": "WARNING", "DEBUG": "false"})
-    recreate_database(admin_url)
+    recreate_database(admin_url, BENCH_DB)
     try:
         import django
 
@@ -240,7 +225,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            recreate_database(admin_url, drop_only=True)
+            recreate_database(admin_url, BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":
