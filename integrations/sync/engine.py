@@ -240,32 +240,39 @@ def finish(run: SyncRun, status: str, error: str = "", exc: BaseException | None
         status = SyncRun.Status.SUCCEEDED_WITH_ERRORS
         error = f"{run.records_refused} record(s) refused; first: {'; '.join(run.refused_samples[:2])}"
         error = error[:ERROR_MAX_CHARS]
-    updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
-        status=status, finished_at=now, error=error
-    )
-    if not updated:
-        return  # fenced: recovery already recorded an outcome for this run
-    run.status, run.finished_at, run.error = status, now, error
-    if status in COMPLETED_RUN_STATES:
-        outcome = f"{status}: {run.records_seen} records, {run.records_created} new, {run.records_updated} updated"
-        if run.records_refused:
-            outcome += f", {run.records_refused} refused"
-        Connection.objects.filter(pk=run.connection_id).update(last_successful_sync_at=now)
-    else:
-        outcome = f"{status}: {error}"
-    SyncSchedule.objects.filter(connection_id=run.connection_id, stream=run.stream).update(
-        last_run_at=now, last_outcome=outcome[:255]
-    )
-    try:
+    # The outcome and what it means for the stream (failure count, retry time, pause) commit together, so no
+    # reader ever sees a failed run whose stream has not counted it yet.
+    with transaction.atomic():
+        updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+            status=status, finished_at=now, error=error
+        )
+        if not updated:
+            return  # fenced: recovery already recorded an outcome for this run
+        run.status, run.finished_at, run.error = status, now, error
         if status in COMPLETED_RUN_STATES:
-            failures.after_success(run)
-        elif status == SyncRun.Status.FAILED and not isinstance(exc, SyncRefused):
-            failures.after_failure(run, exc)
+            outcome = f"{status}: {run.records_seen} records, {run.records_created} new, {run.records_updated} updated"
+            if run.records_refused:
+                outcome += f", {run.records_refused} refused"
+            Connection.objects.filter(pk=run.connection_id).update(last_successful_sync_at=now)
+        else:
+            outcome = f"{status}: {error}"
+        SyncSchedule.objects.filter(connection_id=run.connection_id, stream=run.stream).update(
+            last_run_at=now, last_outcome=outcome[:255]
+        )
+        try:
+            with transaction.atomic():  # a savepoint: a follow-up that fails never undoes the recorded outcome
+                if status in COMPLETED_RUN_STATES:
+                    failures.after_success(run)
+                elif status == SyncRun.Status.FAILED and not isinstance(exc, SyncRefused):
+                    failures.after_failure(run, exc)
+        except Exception:  # noqa: BLE001 - the run's outcome is recorded; the periodic health check catches up
+            log.exception("sync run %s: follow-up (retry/pause) failed", run.pk)
+    try:
         from integrations.health import refresh_health
 
         refresh_health(run.connection_id)
-    except Exception:  # noqa: BLE001 - the run's outcome is recorded; the periodic health check catches up
-        log.exception("sync run %s: follow-up (retry/pause/health) failed", run.pk)
+    except Exception:  # noqa: BLE001 - the periodic health check catches up
+        log.exception("sync run %s: health refresh failed", run.pk)
 
 
 def execute(run_id: int, *, client=None, progress=None) -> SyncRun | None:
