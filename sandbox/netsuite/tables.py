@@ -27,10 +27,13 @@ TABLES = {
     "transactionline": ["transaction", "id", "linesequencenumber", "mainline", "taxline", "item", "itemtype",
                         "quantity", "rate", "netamount", "foreignamount", "location"],
     "currency": ["id", "symbol", "name"],
+    # OneWorld: a root subsidiary (no parent) sharing its name with Company Information, and one child.
+    "subsidiary": ["id", "name", "legalname", "parent", "isinactive", "iselimination"],
 }
 # The first column of each query kind's natural key: a bound on it in the WHERE lets a stream skip ahead.
 FIRST_KEY = {"location": "location.id", "item": "item.id", "inventory": "inventoryitemlocations.item",
-             "headers": "transaction.id", "sales": "transactionline.transaction"}
+             "headers": "transaction.id", "sales": "transactionline.transaction",
+             "subsidiary": "subsidiary.id"}
 DISPLAY = {"type": {"CashSale": "Cash Sale", "SalesOrd": "Sales Order", "CustInvc": "Invoice"},
            "itemtype": {"InvtPart": "Inventory Item"}}
 
@@ -46,6 +49,18 @@ def _location_row(m: Merchant, index: int) -> dict:
             # NetSuite stores an address record id here; BUILTIN.DF() shows it as text, which is all we keep.
             "location.mainaddress": f"{loc.street_line}, {loc.city}, {loc.region} {loc.postal}".strip(),
             "location.lastmodifieddate": m.base_variant(0).updated_at}
+
+
+def company_name(m: Merchant) -> str:
+    return f"Sandbox Company {m.seed.rsplit(':', 1)[-1].upper()}"
+
+
+def subsidiary_rows(m: Merchant) -> list[dict]:
+    name = company_name(m)
+    return [{"subsidiary.id": 1, "subsidiary.name": name, "subsidiary.legalname": f"{name} Inc.",
+             "subsidiary.parent": None, "subsidiary.isinactive": "F", "subsidiary.iselimination": "F"},
+            {"subsidiary.id": 2, "subsidiary.name": f"{name} Canada", "subsidiary.legalname": f"{name} Canada Ltd.",
+             "subsidiary.parent": 1, "subsidiary.isinactive": "F", "subsidiary.iselimination": "F"}]
 
 
 def _item_row(m: Merchant, v) -> dict:
@@ -107,6 +122,10 @@ def stream_for(m: Merchant, kind: str, tables: dict, where, resume) -> Iterator[
     if kind == "location":
         start = max(0 if resume is None else resume + 1, low - 1)
         positions = ((i, _location_row(m, i)) for i in range(start, min(m.sizes.locations, high)))
+    elif kind == "subsidiary":
+        rows = subsidiary_rows(m)
+        start = max(0 if resume is None else resume + 1, low - 1)
+        positions = ((i, rows[i]) for i in range(start, min(len(rows), high)))
     elif kind == "item":
         start = max(0 if resume is None else resume + 1, low - ITEM_ID_BASE)
         positions = ((v.index, _item_row(m, v)) for v in m.iter_variants(start, updated_after=floor)

@@ -201,3 +201,12 @@ def test_concurrency_plan_answers_429_past_the_pool_and_counts_max_in_flight(san
         t.join()
     assert sandbox_server.max_in_flight("netsuite") >= 6  # the server really served them concurrently
     assert statuses.count(429) >= 1 and statuses.count(200) >= 1
+
+
+def test_the_root_subsidiary_carries_the_company_name(sandbox_server):
+    token = connect(sandbox_server)["access_token"]
+    q = "SELECT id, name FROM subsidiary WHERE parent IS NULL AND iselimination = 'F' ORDER BY id"
+    answer = suiteql(sandbox_server, token, q).json()
+    assert answer["count"] == 1 and answer["items"][0]["name"].startswith("Sandbox Company ")
+    children = suiteql(sandbox_server, token, "SELECT id, name, parent FROM subsidiary WHERE parent = 1").json()
+    assert [row["id"] for row in children["items"]] == [2]

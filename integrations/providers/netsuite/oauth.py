@@ -17,6 +17,7 @@ from integrations.oauth.base import OAuthFlow, TokenSet
 from integrations.oauth.errors import OAuthFlowError
 
 from .provider import account_host
+from .suiteql import SUITEQL_PATH
 
 ACCOUNT_ID = re.compile(r"^[0-9]{3,12}(_(SB|RP)[0-9]{0,3})?$", re.IGNORECASE)
 REFRESH_TOKEN_LIFETIME = timedelta(days=7)
@@ -99,6 +100,18 @@ class NetSuiteOAuth(OAuthFlow):
                                                headers={"Prefer": "transient"})
         total = (response.json() or {}).get("totalResults")
         return f"NetSuite answered: {total if total is not None else '?'} location(s)."
+
+    def account_name(self, connection) -> str | None:
+        # Oracle documents that the Company Information page and the root subsidiary (the one without a parent)
+        # share their fields, so the root subsidiary's name is the company name. An account without OneWorld has
+        # one subsidiary row; an account whose role cannot read subsidiaries answers an error, and the id stays.
+        from integrations.http import client_for
+
+        response = client_for(connection).post(
+            f"{SUITEQL_PATH}?limit=1", headers={"Prefer": "transient"}, retries=1,
+            json={"q": "SELECT id, name FROM subsidiary WHERE parent IS NULL AND iselimination = 'F' ORDER BY id"})
+        items = (response.json() or {}).get("items") or []
+        return (items[0].get("name") or None) if items else None
 
     def problem_for_dead_grant(self) -> str:
         return "NetSuite access has expired (NetSuite asks for a new authorization every 7 days): reconnect."
