@@ -25,13 +25,13 @@ def log_in(page, live_server):
     page.wait_for_url(f"{live_server.url}/portal/")
 
 
-@pytest.mark.parametrize("provider, field, value, account", [
-    ("square", None, None, None),
-    ("shopify", "shop", "demo-shop.myshopify.com", "demo-shop.myshopify.com"),
-    ("netsuite", "account", "1234567_SB1", "1234567_SB1"),
+@pytest.mark.parametrize("provider, field, value, account, name", [
+    ("square", None, None, None, "Sandbox Seller"),
+    ("shopify", "shop", "demo-shop.myshopify.com", "demo-shop.myshopify.com", "demo-shop"),
+    ("netsuite", "account", "1234567_SB1", "1234567_SB1", "Sandbox Company 1234567-SB1"),
 ])
 def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, merchant_user,
-                                        provider, field, value, account):
+                                        provider, field, value, account, name):
     log_in(page, live_server)
     form = page.locator(f"#connect-{provider}")
     if field:
@@ -49,6 +49,9 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
     page.goto(f"{live_server.url}/portal/")
     row = page.locator(f"tr[data-provider={provider}]")
     assert row.locator(".status").inner_text() == "Active"
+    # The account's readable name fetched at connect, not its id (Square business name, Shopify shop name,
+    # NetSuite company name).
+    assert connection.display_name == name and name in row.inner_text()
     if provider == "shopify":
         hooks = connection.settings["webhooks"]
         assert len(hooks["registered"]) == 7 and hooks["failed"] == [], hooks  # incl. PRODUCTS_DELETE
