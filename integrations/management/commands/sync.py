@@ -39,17 +39,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("connection", help="connection id, external account id, or provider:account")
         parser.add_argument("--stream", action="append", dest="streams", metavar="S",
-                            help="stream to sync (repeatable); default: every stream of the provider")
+                            help="stream to sync (repeatable), e.g. reconcile_stock for the stock check; default: "
+                                 "every data stream of the provider")
         parser.add_argument("--full", action="store_true", help="full resync: ignore the saved cursor")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
 
     def handle(self, *args, connection: str, streams, full: bool, no_progress: bool, **options):
         conn = find_connection(connection)
         names = streams or services.stream_names(conn)
-        unknown = [name for name in names if name not in services.stream_names(conn)]
+        unknown = [name for name in names if name not in services.all_stream_names(conn)]
         if unknown:
             raise CommandError(f"{conn.provider} has no stream {', '.join(unknown)}; streams: "
-                               f"{', '.join(services.stream_names(conn))}")
+                               f"{', '.join(services.all_stream_names(conn))}")
         show_bar = not no_progress and sys.stdout.isatty()
         failures = []
         for name in names:
