@@ -15,6 +15,7 @@ from .drift_display import drift_html
 from .health_filters import StreamHealthFilter
 from .intervals import IntervalField
 from .live import LiveRefreshMixin
+from .sync_actions import run_schedules_now
 
 REFRESH_SECONDS = 3
 
@@ -125,6 +126,7 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
+    actions = [run_schedules_now]
     show_full_result_count = False
     # Kept by the failure handling (integrations.sync.failures), not typed by staff: "Resume" clears them.
     readonly_fields = ["consecutive_failures", "failing_since", "paused_at", "paused_reason"]
