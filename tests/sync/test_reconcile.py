@@ -233,3 +233,21 @@ def test_the_check_is_scheduled_daily_but_not_queued_with_every_stream(square_co
     assert NAME not in {r.stream for r in queued}
     assert services.create_run(square_connection, NAME, trigger="manual").stream == NAME
     assert not SyncSchedule.objects.filter(connection=square_connection).exists()  # made at connect, not here
+
+
+def test_connections_made_before_the_check_existed_get_its_schedule(square_connection):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("integrations.migrations.0008_schedule_new_streams")
+    kept = SyncSchedule.objects.create(connection=square_connection, stream="inventory", interval_seconds=120,
+                                       next_run_at=T0)
+    before = datetime.now(UTC)
+    migration.add_missing_schedules(apps, None)
+    schedules = {s.stream: s for s in SyncSchedule.objects.filter(connection=square_connection)}
+    assert set(schedules) == set(get_provider("square").schedule_defaults)
+    assert (schedules["inventory"].interval_seconds, schedules["inventory"].next_run_at) == (120, T0)  # staff's
+    check = schedules[NAME]
+    assert check.interval_seconds == 86400 and check.next_run_at >= before + timedelta(seconds=86400)
+    assert kept.pk == schedules["inventory"].pk
