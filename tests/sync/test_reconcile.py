@@ -251,3 +251,20 @@ def test_connections_made_before_the_check_existed_get_its_schedule(square_conne
     check = schedules[NAME]
     assert check.interval_seconds == 86400 and check.next_run_at >= before + timedelta(seconds=86400)
     assert kept.pk == schedules["inventory"].pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sync_command_runs_the_check_by_name_and_prints_its_drift(square_connection):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    seed_ours(square_connection, level("L1", "B", available=7, on_hand=7))
+    out = StringIO()
+    with responses.RequestsMock() as rsps:
+        rsps.post(f"{BASE}/v2/inventory/counts/batch-retrieve",
+                  json=counts(("L1", "B", "IN_STOCK", "3", "2026-11-01T13:00:00Z")))
+        call_command("sync", str(square_connection.pk), "--stream", NAME, "--no-progress", stdout=out)
+    assert f"{NAME}: succeeded" in out.getvalue()
+    assert "1 of 1 levels differed (total 4, largest 4); 1 healed" in out.getvalue()
+    assert ours(square_connection, "L1", "B").available == 3

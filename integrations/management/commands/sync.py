@@ -13,6 +13,7 @@ from audit import actions as audit_actions
 from audit import record
 from integrations.models import Connection, SyncRun
 from integrations.sync import engine, services
+from integrations.sync.drift import summary as drift_summary
 
 
 def find_connection(ref: str) -> Connection:
@@ -73,6 +74,8 @@ class Command(BaseCommand):
             summary = (f"{name}: {result.status}, {result.pages} pages, {result.records_seen} records "
                        f"({result.records_created} new, {result.records_updated} updated, "
                        f"{result.records_unchanged} unchanged, {result.records_held} held)")
+            if result.drift is not None:  # the stock check: what it found matters more than what it wrote
+                summary += f"; {drift_summary(result.drift)}"
             if result.status == SyncRun.Status.SUCCEEDED:
                 self.stdout.write(self.style.SUCCESS(summary))
             elif result.status == SyncRun.Status.SUCCEEDED_WITH_ERRORS:
