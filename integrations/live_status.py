@@ -18,6 +18,7 @@ def _iso(value):
 
 
 def stream_rows(connection: Connection) -> list[dict]:
+    from integrations.sync.drift import summary as drift_summary
     from integrations.sync.failures import plain_error
 
     from .health import _latest_per_stream
@@ -46,6 +47,8 @@ def stream_rows(connection: Connection) -> list[dict]:
             "records_held": run.records_held if run else 0,
             "records_refused": run.records_refused if run else 0,
             "refused_samples": run.refused_samples if run else [],
+            # The stock check's drift in words ("2 of 40 levels differed (total 9, largest 5); 2 healed").
+            "drift": drift_summary(run.drift) if run else "",
             "last_success_at": _iso(done.finished_at if done else None),
             "last_error": plain_error(run.error) if run and run.status == SyncRun.Status.FAILED else "",
             "next_run_at": _iso(schedule.next_run_at) if schedule.enabled and not schedule.paused_at else None,

@@ -65,14 +65,30 @@ def create_sale(app, provider: str, account: str | None = None, location: int = 
 
 
 def change_stock(app, provider: str, account: str | None = None, item=0, location: int = 0,
-                 on_hand: int = 0) -> dict:
+                 on_hand: int = 0, silent: bool = False) -> dict:
+    """Set a level's on-hand count. ``silent``: the provider's data changes but it sends no webhook (a count
+    entered where no event fires), so only a sync or the stock check can notice."""
     account, m = _merchant(app, provider, account)
+    if not 0 <= location < m.sizes.locations:
+        raise ValueError(f"location index {location} out of range")
     row = m.set_stock(_variant_index(m, item), location, int(on_hand), app.state.now_dt())
+    if silent:
+        return {"on_hand": row.on_hand, "available": row.available}
     if provider == "square":
         app.webhooks.send_square(square_objects.inventory_event(app.state.config.seed, m, [row], row.updated_at))
     elif provider == "shopify":
         app.webhooks.send_shopify(account, "inventory_levels/update", shopify_objects.inventory_level_payload(row))
     return {"on_hand": row.on_hand, "available": row.available}
+
+
+def stock_truth(app, provider: str, account: str | None = None, item=0, location: int = 0) -> dict:
+    """What the provider holds for one level now (tests compare the portal's levels with it)."""
+    account, m = _merchant(app, provider, account)
+    if not 0 <= location < m.sizes.locations:
+        raise ValueError(f"location index {location} out of range")
+    row = m.stock(_variant_index(m, item), location)
+    return {"sku": m.variant(row.variant_index).sku, "location": location, "on_hand": row.on_hand,
+            "committed": row.committed, "available": row.available, "updated_at": row.updated_at.isoformat()}
 
 
 def edit_product(app, provider: str, account: str | None = None, item=0, **changes) -> dict:

@@ -5,11 +5,13 @@
   (``{"latency_ms": 200, "error_rate": 0.1, "fail_next": [503, 429], "plan": "plus", "token_state": "expired"}``);
   ``DELETE /_sandbox/faults/<provider>`` clears them
 - ``POST /_sandbox/<provider>/<account>/sales`` ``{"location": 0, "items": [["SKU-000001", 2]]}``,
-  ``.../stock`` ``{"item": "SKU-000001", "location": 0, "on_hand": 5}``, ``.../products``
+  ``.../stock`` ``{"item": "SKU-000001", "location": 0, "on_hand": 5}`` (``"silent": true``: no webhook; ``GET
+  .../stock?item=SKU-000001&location=0`` reads the level the provider holds), ``.../products``
   ``{"item": "SKU-000001", "price_cents": 999}``, ``.../cancellations`` ``{"order": "gid://shopify/Order/..."}``
   (Shopify only); account ``default`` = the provider's demo account
 - ``POST /_sandbox/retailers`` ``{"seed", "accounts": {provider: account}}`` (one ground-truth catalog for those
   accounts), ``GET /_sandbox/retailers/<seed>/truth`` (which external ids are the same product/store; tests only)
+- ``POST /_sandbox/webhooks/drop`` ``{"provider": "square", "count": 2}``: lose that provider's next 2 webhook events
 - ``GET /_sandbox/counters``, ``GET /_sandbox/deliveries``, ``POST /_sandbox/clock`` ``{"advance": 3600}``,
   ``POST /_sandbox/webhooks`` ``{"portal_base_url": ..., "square_notification_url": ...,
   "duplicate_webhook_probability": 0.0, "webhook_retry_scale": 0.001}``
@@ -82,6 +84,34 @@ def change(app, request: Request, provider: str, account: str, what: str):
     return json_response(result, 201)
 
 
+def stock_truth(app, request: Request, provider: str, account: str):
+    """``GET /_sandbox/<provider>/<account>/stock?item=SKU-000001&location=0``: the level the provider holds."""
+    if provider not in PROVIDERS:
+        return json_response({"error": f"unknown provider {provider}"}, 404)
+    item = request.args.get("item", "0")
+    try:
+        result = changes.stock_truth(app, provider, None if account == "default" else account,
+                                     item=int(item) if item.isdigit() else item,
+                                     location=int(request.args.get("location", "0")))
+    except (ValueError, TypeError) as exc:
+        return json_response({"error": str(exc)}, 400)
+    return json_response(result)
+
+
+def drop_webhooks(app, request: Request):
+    """``POST /_sandbox/webhooks/drop`` ``{"provider": "square", "count": 2}``: lose the provider's next N webhook
+    events (never delivered, never retried; listed in deliveries as dropped). ``GET``: drops still pending."""
+    if request.method == "POST":
+        body, error = _body(request)
+        if error:
+            return error
+        try:
+            app.state.drop_webhooks(str(body.get("provider", "")), int(body.get("count", 1)))
+        except (ValueError, TypeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+    return json_response(dict(app.state.webhook_drops))
+
+
 def retailers(app, request: Request):
     """``POST /_sandbox/retailers`` ``{"seed": "acme", "accounts": {"square": ..., "shopify": ..., "netsuite": ...}}``
     makes those accounts views of one ground-truth catalog (sandbox.catalog)."""
@@ -143,6 +173,8 @@ ROUTES = [
     Route("/_sandbox/faults", faults),
     Route("/_sandbox/faults/<provider>", faults, ("GET", "POST", "DELETE")),
     Route("/_sandbox/<provider>/<account>/<any(sales, stock, products, cancellations):what>", change, ("POST",)),
+    Route("/_sandbox/<provider>/<account>/stock", stock_truth),
+    Route("/_sandbox/webhooks/drop", drop_webhooks, ("GET", "POST")),
     Route("/_sandbox/retailers", retailers, ("POST",)),
     Route("/_sandbox/retailers/<seed>/truth", retailer_truth),
     Route("/_sandbox/counters", counters),

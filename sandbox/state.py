@@ -189,8 +189,29 @@ class SandboxState:
             self.netsuite_query_cache: dict[tuple, Any] = {}
             self.netsuite_certificates: dict[tuple[str, str], Any] = {}  # M2M: (account, certificate id) -> key
             self.deliveries: deque[dict] = deque(maxlen=2000)
+            # Webhooks still to be lost, per provider (``/_sandbox/webhooks/drop``): the provider's data changes,
+            # the portal never hears of it, which is what a stock check has to find.
+            self.webhook_drops: dict[str, int] = dict.fromkeys(PROVIDERS, 0)
             self.counters.reset()
             self._load_tokens()
+
+    def drop_webhooks(self, provider: str, count: int) -> int:
+        if provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {provider}")
+        if count < 0:
+            raise ValueError("count must be 0 or more")
+        with self.lock:
+            self.webhook_drops[provider] = count
+            return count
+
+    def take_webhook_drop(self, provider: str) -> bool:
+        """Whether the next webhook event of ``provider`` is to be lost (and count it as lost)."""
+        with self.lock:
+            if self.webhook_drops.get(provider, 0) <= 0:
+                return False
+            self.webhook_drops[provider] -= 1
+        self.counters.count_event(f"{provider}:webhook_dropped")
+        return True
 
     def now(self) -> float:
         if self.frozen_at is not None:

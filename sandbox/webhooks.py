@@ -76,8 +76,19 @@ class WebhookSender:
         self.session = requests.Session()
 
     # --- enqueue ---------------------------------------------------------------------------------------------
+    def _dropped(self, provider: str, event_id: str, topic: str) -> bool:
+        """An event the control API asked to lose: never delivered nor retried, only listed as dropped."""
+        if not self.state.take_webhook_drop(provider):
+            return False
+        self.state.deliveries.append({"provider": provider, "topic": topic, "event_id": event_id, "url": "",
+                                      "attempt": 0, "status": None, "error": "dropped", "duplicate": False,
+                                      "webhook_id": None, "dropped": True})
+        return True
+
     def send_square(self, event: dict) -> None:
         cfg = self.state.config
+        if self._dropped("square", event["event_id"], event["type"]):
+            return
         body = json.dumps(event, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -93,6 +104,8 @@ class WebhookSender:
         cfg = self.state.config
         body = json.dumps(payload, separators=(",", ":")).encode()
         event_id = str(uuid.uuid4())
+        if self._dropped("shopify", event_id, topic):
+            return
         subscriptions = [s for s in self.state.shopify_subscriptions.get(shop, []) if s["topic_name"] == topic]
         urls = [s["uri"] for s in subscriptions] or [cfg.shopify_webhook_url]
         for url in urls:

@@ -26,6 +26,10 @@
       var counts = row.querySelector(".counts");
       counts.textContent = s.records_created + " new, " + s.records_updated + " updated, " + s.records_held +
         " held, " + s.records_refused + " refused";
+      if (s.drift) {
+        var drift = document.createElement("div"); drift.className = "drift"; drift.textContent = "Stock check: " + s.drift;
+        counts.appendChild(drift);
+      }
       s.refused_samples.forEach(function (e) {
         var div = document.createElement("div"); div.className = "muted refused"; div.textContent = e;
         counts.appendChild(div);

@@ -12,11 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integrations.models import ApiCallLog, Connection, SyncRun, WebhookEvent
+from integrations.sync.drift import summary as drift_summary
 from integrations.templatetags.portal import every
 from inventory.models import ProductMapping, StoreMapping
 
 from . import connection_actions, sync_actions
 from .display import http_status_badge, status_badge
+from .drift_display import drift_html
 
 RECENT = 10
 # key -> (button label, admin action, needs confirmation)
@@ -48,9 +50,12 @@ def related(connection: Connection) -> dict:
         "stores": store.aggregate(total=Count("pk"), unmapped=Count("pk", filter=Q(store__isnull=True))),
     }
     mapping_query = f"provider__exact={connection.provider}&external_account_id={connection.external_account_id}"
+    checked = SyncRun.objects.filter(connection=connection, drift__isnull=False).first()
     return {
         "streams": schedules,
-        "runs": [(r, status_badge(r)) for r in runs],
+        "runs": [(r, status_badge(r), drift_summary(r.drift)) for r in runs],
+        # The latest stock check's report (integrations.sync.reconcile), with its sample of drifted levels.
+        "stock_check": {"run": checked, "html": drift_html(checked.drift)} if checked else None,
         "webhooks": [(e, status_badge(e)) for e in WebhookEvent.objects.filter(connection=connection)[:RECENT]],
         "calls": [(c, http_status_badge(c.status_code)) for c in ApiCallLog.objects.filter(connection=connection)
                   [:RECENT]],

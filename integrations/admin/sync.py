@@ -8,11 +8,14 @@ from audit import actions as audit_actions
 from audit import record
 from integrations.models import SyncCursor, SyncRun, SyncSchedule
 from integrations.providers import get_provider
+from integrations.sync.drift import summary as drift_summary
 
 from .display import pretty_json, status_badge
+from .drift_display import drift_html
 from .health_filters import StreamHealthFilter
 from .intervals import IntervalField
 from .live import LiveRefreshMixin
+from .sync_actions import run_schedules_now
 
 REFRESH_SECONDS = 3
 
@@ -35,7 +38,8 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
     list_filter = ["status", "stream", "trigger", "connection__provider", "connection__retailer"]
     search_fields = ["connection__external_account_id", "error"]
     list_select_related = ["connection__retailer"]
-    readonly_fields = ["progress", "cursor_before_json", "cursor_after_json", *[f.name for f in SyncRun._meta.fields]]
+    readonly_fields = ["progress", "drift_report", "cursor_before_json", "cursor_after_json",
+                       *[f.name for f in SyncRun._meta.fields]]
     fieldsets = [
         (None, {"fields": ["connection", "stream", "status", "progress", "full", "trigger", "task_id", "error"]}),
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
@@ -43,6 +47,17 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
                                "records_held", "records_refused", "refused_samples"]}),
         ("Cursor", {"fields": ["cursor_before_json", "cursor_after_json"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.drift is None:
+            return self.fieldsets
+        # A stock check: its drift report right after the outcome, where staff look first.
+        return [self.fieldsets[0], ("Stock check: drift from the provider's snapshot", {"fields": ["drift_report"]}),
+                *self.fieldsets[1:]]
+
+    @admin.display(description="drift")
+    def drift_report(self, run: SyncRun) -> str:
+        return drift_html(run.drift)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run: SyncRun) -> str:
@@ -61,6 +76,8 @@ class SyncRunAdmin(LiveRefreshMixin, admin.ModelAdmin):
     @admin.display(description="progress")
     def progress(self, run: SyncRun) -> str:
         rate = run_rate(run)
+        if run.drift is not None:
+            return drift_summary(run.drift)
         text = f"{run.records_seen} records, {run.pages} pages"
         if rate is not None:
             text += f", {rate:,.0f}/s"
@@ -109,6 +126,7 @@ class SyncScheduleAdmin(IntervalInWordsMixin, admin.ModelAdmin):
     search_fields = ["connection__external_account_id"]
     list_select_related = ["connection__retailer"]
     list_editable = ["enabled", "interval_seconds"]
+    actions = [run_schedules_now]
     show_full_result_count = False
     # Kept by the failure handling (integrations.sync.failures), not typed by staff: "Resume" clears them.
     readonly_fields = ["consecutive_failures", "failing_since", "paused_at", "paused_reason"]

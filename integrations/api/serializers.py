@@ -100,7 +100,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "connection", "stream", "status", "full", "trigger", "created_at", "started_at", "finished_at",
             "pages", "records_seen", "records_created", "records_updated", "records_unchanged", "records_held",
-            "records_refused", "refused_samples", "error",
+            "records_refused", "refused_samples", "drift", "error",
         ]
 
 

@@ -12,7 +12,9 @@ import logging
 import os
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, IntegerField, Min, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -79,6 +81,22 @@ class ShelfOpsCollector(Collector):
             rows_total.add_metric(list(labels), value)
         yield runs
         yield rows_total
+        yield self._stock_drift()
+
+    @staticmethod
+    def _stock_drift():
+        """Summed from the stock checks' drift reports (``SyncRun.drift``), so every process answers the same."""
+        drift = CounterMetricFamily(
+            "shelfops_stock_drift_items", "Stock levels the stock check (reconcile_stock) found differing from the "
+            "provider's snapshot (drifted) or missing on either side, summed over its runs.",
+            labels=["provider", "kind"])
+        kinds = ("drifted", "missing_here", "missing_at_provider")
+        rows = (SyncRun.objects.filter(drift__isnull=False).order_by().values("connection__provider")
+                .annotate(**{k: Sum(Cast(KT(f"drift__{k}"), IntegerField())) for k in kinds}))
+        for r in rows:
+            for kind in kinds:
+                drift.add_metric([r["connection__provider"], kind], r[kind] or 0)
+        return drift
 
     def _provider_calls(self):
         calls = CounterMetricFamily("shelfops_provider_calls", "Provider HTTP calls (each attempt) by status "

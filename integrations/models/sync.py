@@ -53,6 +53,12 @@ class SyncRun(models.Model):
     refused_samples = models.JSONField(
         default=list, blank=True, help_text="The first few refused records with their errors (no secrets)."
     )
+    # Reconciliation runs only (integrations.sync.drift): what the provider's stock snapshot said that our levels
+    # did not. Null for every other stream.
+    drift = models.JSONField(
+        null=True, blank=True, help_text="Stock check: items that differed from the provider's snapshot (counts, "
+        "total and largest difference, a sample with ours vs theirs, items missing on either side)."
+    )
     cursor_before = models.JSONField(null=True, blank=True)
     cursor_after = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)

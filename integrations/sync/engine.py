@@ -25,6 +25,7 @@ from integrations.models.sync import ACTIVE_RUN_STATES, COMPLETED_RUN_STATES
 from integrations.providers import get_provider
 from inventory.records import IngestCounts, Source
 
+from .drift import summary as drift_summary
 from .prefetch import prefetched
 from .streams import Page, Stream
 from .tuning import run_tuning
@@ -191,11 +192,13 @@ class RunExecutor:
             run.heartbeat_at = timezone.now()
             if page.cursor is not None:
                 run.cursor_after = page.cursor
+            if page.drift is not None:
+                run.drift = page.drift
             if not self._owned().update(
                 pages=run.pages, records_seen=run.records_seen, records_created=run.records_created,
                 records_updated=run.records_updated, records_unchanged=run.records_unchanged,
                 records_held=run.records_held, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after,
-                records_refused=run.records_refused, refused_samples=run.refused_samples,
+                records_refused=run.records_refused, refused_samples=run.refused_samples, drift=run.drift,
             ):
                 raise RunFenced("the run was declared dead by stale-run recovery")
         self._last_beat = time.monotonic()
@@ -253,6 +256,8 @@ def finish(run: SyncRun, status: str, error: str = "", exc: BaseException | None
             outcome = f"{status}: {run.records_seen} records, {run.records_created} new, {run.records_updated} updated"
             if run.records_refused:
                 outcome += f", {run.records_refused} refused"
+            if run.drift is not None:
+                outcome = f"{status}: {drift_summary(run.drift)}"
             Connection.objects.filter(pk=run.connection_id).update(last_successful_sync_at=now)
         else:
             outcome = f"{status}: {error}"

@@ -15,15 +15,24 @@ log = logging.getLogger(__name__)
 TRIGGERS = ("schedule", "manual", "connect", "webhook", "command", "recovery")
 
 
-def stream_names(connection: Connection) -> list[str]:
+def all_stream_names(connection: Connection) -> list[str]:
+    """Every stream a run can be requested for, checks (the stock reconciliation) included."""
     return list(get_provider(connection.provider).schedule_defaults)
+
+
+def stream_names(connection: Connection) -> list[str]:
+    """The streams that carry data, in the provider's order: what "sync now", connect and ``sync`` queue. Checks
+    (``Stream.runs_with_all`` false) run on their own schedule or when asked for by name."""
+    provider = get_provider(connection.provider)
+    classes = provider.streams()
+    return [name for name in provider.schedule_defaults if getattr(classes.get(name), "runs_with_all", True)]
 
 
 def create_run(connection: Connection, stream: str, *, full: bool = False, trigger: str) -> SyncRun | None:
     """A queued run, or None when one is already queued or running for (connection, stream): the partial unique
     index ``uniq_active_run_per_stream`` decides, so two callers racing cannot both win."""
-    if stream not in stream_names(connection):
-        names = ", ".join(stream_names(connection))
+    if stream not in all_stream_names(connection):
+        names = ", ".join(all_stream_names(connection))
         raise ValueError(f"{connection.provider} has no stream {stream!r}; streams: {names}")
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")

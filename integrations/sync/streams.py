@@ -41,6 +41,8 @@ class Page:
     # The records as the ingest step's own prepared form (e.g. ``inventory.ingest.PreparedSales``), made by the
     # engine on the fetching thread; None: ingest takes ``records`` as they are.
     prepared: Any = None
+    # A stock check's drift report (``integrations.sync.drift``), saved on the run with this page; None: keep.
+    drift: dict | None = None
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -112,6 +114,9 @@ class Stream(ABC):
     overlap: ClassVar[timedelta | None] = None  # None: settings.SYNC_OVERLAP_SECONDS
     # Streams of the same connection whose active runs this one waits for (records that refer to theirs).
     requires: ClassVar[tuple[str, ...]] = ()
+    # False for checks (the stock reconciliation): "sync now", connect and ``sync`` without ``--stream`` queue only
+    # the streams that carry data; a check runs on its own schedule or when asked for by name.
+    runs_with_all: ClassVar[bool] = True
 
     def __init__(self, connection, client, *, heartbeat: Callable[[], None] | None = None):
         self.connection = connection

@@ -76,7 +76,8 @@ def test_the_dispatcher_skips_paused_streams_and_resume_queues_them(connection, 
         paused_at=timezone.now(), paused_reason="Paused after 5 failed syncs", consecutive_failures=5)
     sent = []
     dispatch.dispatch_due(jitter_seconds=0, send=sent.extend)
-    assert sorted(SyncRun.objects.values_list("stream", flat=True)) == ["catalog", "inventory", "locations"]
+    assert sorted(SyncRun.objects.values_list("stream", flat=True)) == ["catalog", "inventory", "locations",
+                                                                        "reconcile_stock"]
     assert failures.resume(connection) == ["orders"]
     assert SyncRun.objects.filter(stream="orders", status="queued", trigger="manual").exists()
     fresh = schedule(connection)

@@ -45,7 +45,7 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
     assert connection.status == Connection.Status.ACTIVE and connection.access_token
     if account:
         assert connection.external_account_id == account
-    assert SyncSchedule.objects.filter(connection=connection, enabled=True).count() == 4
+    assert SyncSchedule.objects.filter(connection=connection, enabled=True).count() == 5  # with the stock check
     page.goto(f"{live_server.url}/portal/")
     row = page.locator(f"tr[data-provider={provider}]")
     assert row.locator(".status").inner_text() == "Active"

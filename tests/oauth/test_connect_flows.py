@@ -55,7 +55,7 @@ def test_square_connect_exchanges_with_the_verifier_and_records_merchant_and_sco
     connection = Connection.objects.get()
     assert (connection.external_account_id, connection.scopes) == ("MLSECRETTEST1", "ITEMS_READ ORDERS_READ")
     assert connection.refresh_token_expires_at.year == 2099
-    assert SyncSchedule.objects.filter(connection=connection).count() == 4
+    assert SyncSchedule.objects.filter(connection=connection).count() == 5  # four data streams, the stock check
     session = OAuthSession.objects.get(state=params["state"])
     assert session.code_verifier is None and session.outcome.startswith("connected")
 

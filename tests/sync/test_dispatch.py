@@ -12,6 +12,10 @@ from integrations.sync import dispatch, services
 
 from .conftest import make_connection, make_schedules
 
+# Square's streams: the four data streams and the daily stock check (reconcile_stock).
+SQUARE_STREAMS = ["catalog", "inventory", "locations", "orders", "reconcile_stock"]
+N = len(SQUARE_STREAMS)
+
 
 def collect():
     sent = []
@@ -23,9 +27,9 @@ def test_due_schedules_are_queued_with_jitter_and_moved_forward(square_connectio
     sent, send = collect()
     before = timezone.now()
     result = dispatch.dispatch_due(send=send, jitter_seconds=20)
-    assert result == {"claimed": 4, "queued": 4}
+    assert result == {"claimed": N, "queued": N}
     runs = SyncRun.objects.filter(connection=square_connection)
-    assert sorted(r.stream for r in runs) == ["catalog", "inventory", "locations", "orders"]
+    assert sorted(r.stream for r in runs) == SQUARE_STREAMS
     assert {r.status for r in runs} == {"queued"} and {r.trigger for r in runs} == {"schedule"}
     assert sorted(run_id for run_id, _ in sent) == sorted(r.pk for r in runs)
     assert all(0 <= countdown <= 20 for _, countdown in sent)
@@ -53,7 +57,7 @@ def test_a_stream_with_an_active_run_is_skipped_not_queued_twice(square_connecti
     manual = services.create_run(square_connection, "orders", trigger="manual")
     sent, send = collect()
     result = dispatch.dispatch_due(send=send)
-    assert result == {"claimed": 4, "queued": 3}
+    assert result == {"claimed": N, "queued": N - 1}
     assert SyncRun.objects.filter(connection=square_connection, stream="orders").get() == manual
     orders = SyncSchedule.objects.get(connection=square_connection, stream="orders")
     assert orders.last_outcome.startswith("skipped")
@@ -63,8 +67,8 @@ def test_batches_until_every_due_schedule_is_claimed(retailer):
     for n in range(5):
         make_schedules(make_connection(retailer, account=f"M-{n}"))
     sent, send = collect()
-    assert dispatch.dispatch_due(send=send, batch_size=3) == {"claimed": 20, "queued": 20}
-    assert len({run_id for run_id, _ in sent}) == 20
+    assert dispatch.dispatch_due(send=send, batch_size=3) == {"claimed": 5 * N, "queued": 5 * N}
+    assert len({run_id for run_id, _ in sent}) == 5 * N
 
 
 def test_request_sync_refuses_a_second_active_run_and_unknown_streams(square_connection,
@@ -102,5 +106,5 @@ def test_two_dispatchers_at_once_queue_every_due_schedule_exactly_once(retailer)
     for t in threads:
         t.join()
     assert not errors
-    assert len(sent) == 240 and len(set(sent)) == 240
-    assert SyncRun.objects.count() == 240
+    assert len(sent) == 60 * N and len(set(sent)) == 60 * N
+    assert SyncRun.objects.count() == 60 * N

@@ -45,7 +45,7 @@ def test_a_dispatched_run_lands_on_the_syncs_queue(retailer):
     purge_all()
     try:
         result = dispatch.dispatch_due(jitter_seconds=0)
-        assert result["queued"] == 4
+        assert result["queued"] == 5  # four data streams and the stock check
         on_syncs = drain("syncs")
         runs = SyncRun.objects.filter(connection=connection)
         assert sorted(m["args"][0] for m in on_syncs) == sorted(r.pk for r in runs)

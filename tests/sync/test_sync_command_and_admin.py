@@ -105,5 +105,6 @@ def test_schedule_inline_validates_interval_and_stream(staff, square_connection)
     response = staff.post(url, form)
     body = response.content.decode()
     assert response.status_code == 200  # re-rendered with errors, nothing saved
-    assert "At least 60 seconds." in body and "square streams are: locations, catalog, inventory, orders." in body
+    assert "At least 60 seconds." in body
+    assert "square streams are: locations, catalog, inventory, orders, reconcile_stock." in body
     assert SyncSchedule.objects.get(pk=schedule.pk).interval_seconds == schedule.interval_seconds

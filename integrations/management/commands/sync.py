@@ -13,6 +13,7 @@ from audit import actions as audit_actions
 from audit import record
 from integrations.models import Connection, SyncRun
 from integrations.sync import engine, services
+from integrations.sync.drift import summary as drift_summary
 
 
 def find_connection(ref: str) -> Connection:
@@ -39,17 +40,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("connection", help="connection id, external account id, or provider:account")
         parser.add_argument("--stream", action="append", dest="streams", metavar="S",
-                            help="stream to sync (repeatable); default: every stream of the provider")
+                            help="stream to sync (repeatable), e.g. reconcile_stock for the stock check; default: "
+                                 "every data stream of the provider")
         parser.add_argument("--full", action="store_true", help="full resync: ignore the saved cursor")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
 
     def handle(self, *args, connection: str, streams, full: bool, no_progress: bool, **options):
         conn = find_connection(connection)
         names = streams or services.stream_names(conn)
-        unknown = [name for name in names if name not in services.stream_names(conn)]
+        unknown = [name for name in names if name not in services.all_stream_names(conn)]
         if unknown:
             raise CommandError(f"{conn.provider} has no stream {', '.join(unknown)}; streams: "
-                               f"{', '.join(services.stream_names(conn))}")
+                               f"{', '.join(services.all_stream_names(conn))}")
         show_bar = not no_progress and sys.stdout.isatty()
         failures = []
         for name in names:
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             summary = (f"{name}: {result.status}, {result.pages} pages, {result.records_seen} records "
                        f"({result.records_created} new, {result.records_updated} updated, "
                        f"{result.records_unchanged} unchanged, {result.records_held} held)")
+            if result.drift is not None:  # the stock check: what it found matters more than what it wrote
+                summary += f"; {drift_summary(result.drift)}"
             if result.status == SyncRun.Status.SUCCEEDED:
                 self.stdout.write(self.style.SUCCESS(summary))
             elif result.status == SyncRun.Status.SUCCEEDED_WITH_ERRORS:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from integrations.sync.reconcile import reconciliation_of
 from integrations.sync.streams import Page, Stream
 
 from . import mappers, queries, suiteql
@@ -121,4 +122,5 @@ class NetSuiteSales(NetSuiteStream):
             yield Page(records, mark.after_page({"after": batch.last_key}) if batch.more else mark.final())
 
 
-STREAMS = {cls.name: cls for cls in (NetSuiteLocations, NetSuiteItems, NetSuiteInventory, NetSuiteSales)}
+STREAMS = {**{cls.name: cls for cls in (NetSuiteLocations, NetSuiteItems, NetSuiteInventory, NetSuiteSales)},
+           **reconciliation_of(NetSuiteInventory)}

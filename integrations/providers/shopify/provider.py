@@ -18,7 +18,8 @@ class ShopifyProvider(Provider):
     # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
     # limits are learnt from extensions.cost.throttleStatus.
     rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)
-    schedule_defaults = {"locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600}
+    schedule_defaults = {"locations": 86400, "variants": 86400, "inventory": 900, "orders": 3600,
+                         "reconcile_stock": 86400}  # the stock check (integrations.sync.reconcile), daily
 
     def oauth(self):
         from .oauth import ShopifyOAuth

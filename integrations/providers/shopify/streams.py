@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.sync.reconcile import reconciliation_of
 from integrations.sync.streams import Page, Stream, Watermark, format_time, parse_time
 
 from . import bulk, mappers, queries
@@ -198,4 +199,5 @@ class ShopifyOrders(ShopifyStream):
             yield Page(records, mark.after_page(after) if after else mark.final())
 
 
-STREAMS = {cls.name: cls for cls in (ShopifyLocations, ShopifyVariants, ShopifyInventory, ShopifyOrders)}
+STREAMS = {**{cls.name: cls for cls in (ShopifyLocations, ShopifyVariants, ShopifyInventory, ShopifyOrders)},
+           **reconciliation_of(ShopifyInventory)}

@@ -15,7 +15,8 @@ class SquareProvider(Provider):
     kind = "pos"
     # Square publishes no numeric limits: react to 429 RATE_LIMITED and slow the whole account down.
     rate_policy = RatePolicy(kind="reactive", rate=10.0, burst=20.0)
-    schedule_defaults = {"locations": 86400, "catalog": 86400, "inventory": 900, "orders": 3600}
+    schedule_defaults = {"locations": 86400, "catalog": 86400, "inventory": 900, "orders": 3600,
+                         "reconcile_stock": 86400}  # the stock check (integrations.sync.reconcile), daily
 
     def oauth(self):
         from .oauth import SquareOAuth

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from integrations.sync.reconcile import reconciliation_of
 from integrations.sync.streams import Page, Stream, format_time, parse_time
 
 from . import mappers
@@ -146,4 +147,5 @@ class SquareOrders(Stream):
                 return
 
 
-STREAMS = {cls.name: cls for cls in (SquareLocations, SquareCatalog, SquareInventory, SquareOrders)}
+STREAMS = {**{cls.name: cls for cls in (SquareLocations, SquareCatalog, SquareInventory, SquareOrders)},
+           **reconciliation_of(SquareInventory)}
