@@ -106,6 +106,7 @@ class ShopResolvers:
             "orders": lambda **a: connection(lambda after: self._orders(after, a), **a),
             "order": lambda id, **_: self._one(id, "Order", self.m.order_count,
                                                lambda i: self.nodes.order(self.m.order(i), self.line_items)),
+            "refund": self.refund,
             "webhookSubscriptions": lambda **a: connection(lambda after: self._subscriptions(after, a), **a),
             "webhookSubscriptionCreate": self.subscription_create,
             "webhookSubscriptionDelete": self.subscription_delete,
@@ -127,7 +128,7 @@ class ShopResolvers:
         if kind == "BulkOperation":
             return self._bulk(id)
         one = {"Location": "location", "ProductVariant": "productVariant", "InventoryItem": "inventoryItem",
-               "Order": "order"}.get(kind)
+               "Order": "order", "Refund": "refund"}.get(kind)
         value = self.root()[one](id) if one else None
         return {**value, "__typename": kind} if value is not None else None
 
@@ -184,9 +185,19 @@ class ShopResolvers:
             if _time_ok(o.updated_at, terms, "updated_at") and _time_ok(o.created_at, terms, "created_at"):
                 yield i, self.nodes.order(o, self.line_items)
 
-    def line_items(self, o, **args):
-        return connection(lambda after: ((k, self.nodes.line_item(o, k))
-                                         for k in range(0 if after is None else after + 1, len(o.lines))), **args)
+    def line_items(self, o, rows=None, **args):
+        """An order's line items, or (``rows``) another connection of the order (a refund's lines)."""
+        return connection(rows or (lambda after: ((k, self.nodes.line_item(o, k))
+                                                  for k in range(0 if after is None else after + 1, len(o.lines)))),
+                          **args)
+
+    def refund(self, id, **_):
+        index = parse_gid(id, "Refund")
+        for refunds in self.m.overlay.refunds.values() if index is not None else ():
+            for r in refunds:
+                if r.index == index:
+                    return self.nodes.refund(self.m.order(r.order_index), r, self.line_items)
+        return None
 
     # --- the app uninstalling itself (the only way Shopify offers an app to give up its access) -------------
     def app_uninstall(self, **_):
