@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request
 from ..data import Merchant, rfc3339
 from ..http import Route, json_response
 from . import bulk
+from .errors import shopify_errors
 from .oauth import authenticate
 from .objects import Nodes, gid, parse_gid
 from .schema import MAX_PAGE, MAX_QUERY_COST, SCHEMA, query_cost
@@ -282,7 +283,7 @@ def graphql_endpoint(app, request: Request, shop: str, version: str):
         return json_response({"errors": [exc.formatted]}, 200, headers)
     problems = validate(SCHEMA, document)
     if problems:
-        return json_response({"errors": [p.formatted for p in problems]}, 200, headers)
+        return json_response({"errors": shopify_errors(SCHEMA, document, problems)}, 200, headers)
     requested = query_cost(document, variables)
     with state.lock:
         bucket = _bucket(state, shop)
