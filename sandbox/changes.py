@@ -130,6 +130,15 @@ def refund_order(app, provider: str, account: str | None = None, order=None, ite
     raise ValueError("refunds are simulated for square and shopify")
 
 
+def delete_location(app, provider: str, account: str | None = None, location: int = 0) -> dict:
+    """Delete a location (NetSuite: it leaves the location table and enters the deleted-records log)."""
+    if provider != "netsuite":
+        raise ValueError("deleting locations is simulated for netsuite only")
+    _account, m = _merchant(app, provider, account)
+    m.delete_location(int(location), app.state.now_dt())
+    return {"location_id": int(location) + 1}
+
+
 def cancel_order(app, provider: str, account: str | None = None, order=None) -> dict:
     """Cancel an order (``order``: its GID or index); Shopify sends ``orders/cancelled`` and ``orders/updated``."""
     if provider != "shopify":

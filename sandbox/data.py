@@ -175,6 +175,7 @@ class Overlay:
     cancelled: dict[int, Order] = field(default_factory=dict)
     refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order index -> its refunds, oldest first
     refund_count: int = 0
+    deleted_locations: dict[int, datetime] = field(default_factory=dict)  # location index -> when it was deleted
     version: int = 0
 
 
@@ -453,6 +454,13 @@ class Merchant:
                 changed.append(self.set_stock(line.variant_index, sold.location_index, current.on_hand + qty, at))
             self.overlay.version += 1
             return ret, changed
+
+    def delete_location(self, index: int, at: datetime) -> None:
+        with self.lock:
+            if not 0 <= index < self.sizes.locations:
+                raise ValueError(f"location index {index} out of range")
+            self.overlay.deleted_locations.setdefault(index, at)
+            self.overlay.version += 1
 
     def updated_tail(self) -> list[int]:
         """Indexes of orders changed at run time (new or cancelled), by updated_at: base orders that were

@@ -73,7 +73,7 @@ def plan_query(q: str):
     kinds = {("location",): "location", ("item",): "item", ("inventoryitemlocations",): "inventory",
              ("inventoryitemlocations", "item"): "inventory", ("transaction",): "headers",
              ("currency", "transaction"): "headers", ("transaction", "transactionline"): "sales",
-             ("transactionline",): "sales", ("item", "transactionline"): "sales"}
+             ("transactionline",): "sales", ("item", "transactionline"): "sales", ("deletedrecord",): "deleted"}
     kind = kinds.get(tuple(names))
     if kind is None:
         raise SuiteQLError(f"The sandbox does not support this combination of tables: {', '.join(names)}.")
@@ -83,7 +83,8 @@ def plan_query(q: str):
             raise SuiteQLError("Unsupported JOIN condition.")
     natural = {"location": ["location.id"], "item": ["item.id"],
                "inventory": ["inventoryitemlocations.item", "inventoryitemlocations.location"],
-               "headers": ["transaction.id"], "sales": ["transactionline.transaction", "transactionline.id"]}[kind]
+               "headers": ["transaction.id"], "sales": ["transactionline.transaction", "transactionline.id"],
+               "deleted": ["deletedrecord.recordid"]}[kind]
     order = tree.args.get("order")
     if order:
         keys = []
