@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from .order_changes import OrderChanges, Refund
+
 # Base data is dated before this instant, so anything created at run time ("now") is newer than all of it.
 DEFAULT_ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 DAY_MS = 86_400_000
@@ -153,17 +155,6 @@ class Order:
         return sum(line.quantity * line.unit_price_cents for line in self.lines)
 
 
-@dataclass(frozen=True)
-class Refund:
-    """A refund of an order (Shopify's model: part of the order): (line index, quantity) given back."""
-
-    index: int
-    order_index: int
-    created_at: datetime
-    lines: tuple[tuple[int, int], ...]
-    restock_type: str = "RETURN"  # RETURN (a return), NO_RESTOCK, CANCEL (not handed over)
-
-
 @dataclass
 class Overlay:
     """Run-time changes on top of the generated base (small: one entry per change made)."""
@@ -175,11 +166,12 @@ class Overlay:
     cancelled: dict[int, Order] = field(default_factory=dict)
     refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order index -> its refunds, oldest first
     refund_count: int = 0
+    given_back: dict[tuple[int, int], int] = field(default_factory=dict)  # (order, line) -> units refunded/returned
     deleted_locations: dict[int, datetime] = field(default_factory=dict)  # location index -> when it was deleted
     version: int = 0
 
 
-class Merchant:
+class Merchant(OrderChanges):
     """One provider account's catalogue, locations, stock and sales."""
 
     def __init__(self, seed: str, sizes: Sizes | None = None, anchor: datetime = DEFAULT_ANCHOR,
@@ -374,86 +366,6 @@ class Merchant:
                 changed.append(self.set_stock(v, location_index, current.on_hand - qty, at))
             self.overlay.version += 1
             return order, changed
-
-    def cancel_order(self, index: int, at: datetime) -> Order:
-        """Cancel an order: state CANCELED, updated_at moves to ``at`` (so "updated after" queries see it)."""
-        with self.lock:
-            if not 0 <= index < self.order_count:
-                raise ValueError(f"order index {index} out of range")
-            order = self.order(index)
-            if order.state == "CANCELED":
-                raise ValueError("the order is already cancelled")
-            cancelled, _at = self._move_updated_at(order, at, state="CANCELED")
-            self.overlay.version += 1
-            return cancelled
-
-    def _move_updated_at(self, order: Order, at: datetime, **changes) -> tuple[Order, datetime]:
-        newest = [o.updated_at for o in self.overlay.cancelled.values()] + [o.updated_at for o in
-                                                                             self.overlay.orders[-1:]]
-        if newest and at <= max(newest):
-            at = max(newest) + timedelta(milliseconds=1)
-        changed = replace(order, updated_at=at, **changes)
-        self.overlay.cancelled[order.index] = changed
-        return changed, at
-
-    def refund_order(self, index: int, items: list[tuple[int, int]], at: datetime,
-                     restock_type: str = "RETURN") -> tuple[Order, Refund, list]:
-        """A refund of (line index, quantity) pairs of order ``index`` (Shopify); a RETURN puts the units back
-        in stock. The order's updated_at moves to the refund's time. Returns the order, the refund, stock rows."""
-        with self.lock:
-            if not 0 <= index < self.order_count:
-                raise ValueError(f"order index {index} out of range")
-            order = self.order(index)
-            left = {line.line_index: line.quantity - self.refunded(index, line.line_index) for line in order.lines}
-            for line_index, qty in items:
-                if line_index not in left or not 0 < qty <= left[line_index]:
-                    raise ValueError(f"line {line_index} of order {index} has {left.get(line_index, 0)} units "
-                                     "left to refund")
-            order, at = self._move_updated_at(order, at)
-            refund = Refund(self.overlay.refund_count, index, at, tuple(items), restock_type)
-            self.overlay.refund_count += 1
-            self.overlay.refunds.setdefault(index, []).append(refund)
-            changed = []
-            if restock_type == "RETURN":
-                for line_index, qty in items:
-                    line = order.lines[line_index]
-                    current = self.stock(line.variant_index, order.location_index)
-                    changed.append(self.set_stock(line.variant_index, order.location_index, current.on_hand + qty,
-                                                  at))
-            self.overlay.version += 1
-            return order, refund, changed
-
-    def refunds_of(self, index: int) -> list[Refund]:
-        return self.overlay.refunds.get(index, [])
-
-    def refunded(self, index: int, line_index: int) -> int:
-        own = sum(q for r in self.refunds_of(index) for k, q in r.lines if k == line_index)
-        by_returns = sum(q for o in self.overlay.orders for src, k, q in o.returns if src == index and k == line_index)
-        return own + by_returns
-
-    def record_return(self, index: int, items: list[tuple[int, int]], at: datetime) -> tuple[Order, list]:
-        """Square's itemized refund: a new COMPLETED order whose returns give back (line index, quantity) of
-        order ``index``; the units go back in stock. Returns the return order and the changed stock rows."""
-        with self.lock:
-            if not 0 <= index < self.order_count:
-                raise ValueError(f"order index {index} out of range")
-            sold = self.order(index)
-            for line_index, qty in items:
-                if not 0 <= line_index < len(sold.lines) or not 0 < qty <= (
-                        sold.lines[line_index].quantity - self.refunded(index, line_index)):
-                    raise ValueError(f"line {line_index} of order {index} cannot give back {qty}")
-            if self.overlay.orders and at <= self.overlay.orders[-1].updated_at:
-                at = self.overlay.orders[-1].updated_at + timedelta(milliseconds=1)
-            ret = Order(self.order_count, sold.location_index, at, at, "COMPLETED", (), self.currency,
-                        returns=tuple((index, k, q) for k, q in items))
-            self.overlay.orders.append(ret)
-            changed = []
-            for line_index, qty in items:
-                line = sold.lines[line_index]
-                current = self.stock(line.variant_index, sold.location_index)
-                changed.append(self.set_stock(line.variant_index, sold.location_index, current.on_hand + qty, at))
-            self.overlay.version += 1
-            return ret, changed
 
     def delete_location(self, index: int, at: datetime) -> None:
         with self.lock:

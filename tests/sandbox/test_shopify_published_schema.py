@@ -56,7 +56,7 @@ def test_the_documents_found_include_each_kind_the_portal_sends():
     documents = portal_documents()
     # queries, mutations, bulk inner queries, webhook subscription mutation, connection test
     for name in ("VARIANTS", "ORDERS", "INVENTORY_LEVELS", "BULK_RUN", "BULK_STATUS", "BULK_VARIANTS",
-                 "BULK_ORDERS", "WEBHOOK_CREATE", "SHOP", "APP_UNINSTALL"):
+                 "BULK_ORDERS", "WEBHOOK_CREATE", "SHOP", "APP_UNINSTALL", "ORDER", "ORDER_REFUNDS", "REFUND_LINES"):
         assert name in documents, name
     assert {cls.bulk_query for cls in streams.STREAMS.values() if cls.bulk_query} <= set(documents.values())
 
