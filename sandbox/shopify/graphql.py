@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 
 from graphql import GraphQLError, parse, validate
@@ -248,6 +249,19 @@ class ShopResolvers:
         return {"deletedWebhookSubscriptionId": None, "userErrors": [missing]}
 
 
+@lru_cache(maxsize=512)
+def checked(query: str):
+    """(document, Shopify-shaped errors or None) for a query text. Clients send the same few documents over and
+    over, and validating against the whole published schema costs ~20 ms, so each text is parsed and validated
+    once (graphql-core never changes a document while executing it)."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, [exc.formatted]
+    problems = validate(SCHEMA, document)
+    return document, (shopify_errors(SCHEMA, document, problems) if problems else None)
+
+
 def _bucket(state, shop: str) -> dict:
     """Refill the shop's cost bucket for the time passed and return it (caller holds state.lock)."""
     maximum, restore = state.faults["shopify"].shopify_bucket()
@@ -277,13 +291,9 @@ def graphql_endpoint(app, request: Request, shop: str, version: str):
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
     variables = body.get("variables") or {}
-    try:
-        document = parse(body["query"])
-    except GraphQLError as exc:
-        return json_response({"errors": [exc.formatted]}, 200, headers)
-    problems = validate(SCHEMA, document)
-    if problems:
-        return json_response({"errors": shopify_errors(SCHEMA, document, problems)}, 200, headers)
+    document, refused = checked(body["query"])
+    if refused:
+        return json_response({"errors": refused}, 200, headers)
     requested = query_cost(document, variables)
     with state.lock:
         bucket = _bucket(state, shop)
