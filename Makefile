@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,sandbox]'
+	# Shopify's published Admin schema (npm @shopify/dev-mcp) for the sandbox and the tests; without npm the sandbox
+	# falls back to its own slice of the schema and says so (the tests fetch it themselves).
+	$(BIN)/python -m sandbox.shopify.published || true
 	touch $(STAMP)
 
 migrate: install

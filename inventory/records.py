@@ -48,6 +48,16 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Deletion:
+    """The provider deleted an item or a location and says only which and when (NetSuite's deleted records):
+    its mapping is marked deleted at source with that time; nothing else about it changes."""
+
+    kind: str  # "item" | "location"
+    external_id: str
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StockLevel:
     location_external_id: str
     item_external_id: str

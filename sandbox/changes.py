@@ -112,6 +112,49 @@ def edit_product(app, provider: str, account: str | None = None, item=0, **chang
     return {"sku": variant.sku}
 
 
+def refund_order(app, provider: str, account: str | None = None, order=None, items=None,
+                 restock_type: str = "RETURN") -> dict:
+    """Give back ``items`` = [(line index, quantity), ...] of an order (its index, or a Shopify GID).
+    Shopify: a refund of the order (RETURN: a return, the units restocked) -> ``refunds/create`` and
+    ``orders/updated``. Square: an itemized refund, its own order whose ``returns`` name the sold lines ->
+    ``order.created`` for it and ``refund.created``/``refund.updated`` naming it."""
+    account, m = _merchant(app, provider, account)
+    index = order if isinstance(order, int) else shopify_objects.parse_gid(str(order or ""), "Order")
+    if index is None:
+        raise ValueError("order must be an order index (or a Shopify Order GID)")
+    pairs = [(int(k), int(q)) for k, q in (items or [(0, 1)])]
+    now = app.state.now_dt()
+    if provider == "shopify":
+        if restock_type not in ("RETURN", "NO_RESTOCK", "CANCEL"):
+            raise ValueError("restock_type must be RETURN, NO_RESTOCK or CANCEL")
+        o, refund, rows = m.refund_order(index, pairs, now, restock_type)
+        app.webhooks.send_shopify(account, "refunds/create", shopify_objects.refund_payload(m, o, refund))
+        app.webhooks.send_shopify(account, "orders/updated", shopify_objects.order_payload(m, o))
+        for row in rows:
+            app.webhooks.send_shopify(account, "inventory_levels/update", shopify_objects.inventory_level_payload(row))
+        return {"order_id": shopify_objects.gid("Order", index), "refund_id": shopify_objects.gid("Refund",
+                                                                                                 refund.index)}
+    if provider == "square":
+        ret, rows = m.record_return(index, pairs, now)
+        seed = app.state.config.seed
+        app.webhooks.send_square(square_objects.order_created_event(seed, m, ret))
+        app.webhooks.send_square(square_objects.refund_event(seed, m, ret))
+        app.webhooks.send_square(square_objects.refund_event(seed, m, ret, "refund.updated"))
+        if rows:
+            app.webhooks.send_square(square_objects.inventory_event(seed, m, rows, ret.updated_at))
+        return {"order_id": square_objects.SquareIds(m).order(ret.index)}
+    raise ValueError("refunds are simulated for square and shopify")
+
+
+def delete_location(app, provider: str, account: str | None = None, location: int = 0) -> dict:
+    """Delete a location (NetSuite: it leaves the location table and enters the deleted-records log)."""
+    if provider != "netsuite":
+        raise ValueError("deleting locations is simulated for netsuite only")
+    _account, m = _merchant(app, provider, account)
+    m.delete_location(int(location), app.state.now_dt())
+    return {"location_id": int(location) + 1}
+
+
 def cancel_order(app, provider: str, account: str | None = None, order=None) -> dict:
     """Cancel an order (``order``: its GID or index); Shopify sends ``orders/cancelled`` and ``orders/updated``."""
     if provider != "shopify":

@@ -8,7 +8,9 @@
   ``.../stock`` ``{"item": "SKU-000001", "location": 0, "on_hand": 5}`` (``"silent": true``: no webhook; ``GET
   .../stock?item=SKU-000001&location=0`` reads the level the provider holds), ``.../products``
   ``{"item": "SKU-000001", "price_cents": 999}``, ``.../cancellations`` ``{"order": "gid://shopify/Order/..."}``
-  (Shopify only); account ``default`` = the provider's demo account
+  , ``.../refunds`` ``{"order": 3, "items": [[0, 1]], "restock_type": "RETURN"}`` (Shopify refund/return; Square
+  itemized refund order), ``.../deleted_locations`` ``{"location": 1}``
+  (NetSuite); cancellations are Shopify only; account ``default`` = the provider's demo account
 - ``POST /_sandbox/retailers`` ``{"seed", "accounts": {provider: account}}`` (one ground-truth catalog for those
   accounts), ``GET /_sandbox/retailers/<seed>/truth`` (which external ids are the same product/store; tests only)
 - ``POST /_sandbox/webhooks/drop`` ``{"provider": "square", "count": 2}``: lose that provider's next 2 webhook events
@@ -76,7 +78,8 @@ def change(app, request: Request, provider: str, account: str, what: str):
     if error:
         return error
     action = {"sales": changes.create_sale, "stock": changes.change_stock, "products": changes.edit_product,
-              "cancellations": changes.cancel_order}[what]
+              "cancellations": changes.cancel_order, "refunds": changes.refund_order,
+              "deleted_locations": changes.delete_location}[what]
     try:
         result = action(app, provider, None if account == "default" else account, **body)
     except (ValueError, TypeError) as exc:
@@ -172,7 +175,8 @@ ROUTES = [
     Route("/_sandbox/reset", reset, ("POST",)),
     Route("/_sandbox/faults", faults),
     Route("/_sandbox/faults/<provider>", faults, ("GET", "POST", "DELETE")),
-    Route("/_sandbox/<provider>/<account>/<any(sales, stock, products, cancellations):what>", change, ("POST",)),
+    Route("/_sandbox/<provider>/<account>/<any(sales, stock, products, cancellations, refunds, deleted_locations)"
+          ":what>", change, ("POST",)),
     Route("/_sandbox/<provider>/<account>/stock", stock_truth),
     Route("/_sandbox/webhooks/drop", drop_webhooks, ("GET", "POST")),
     Route("/_sandbox/retailers", retailers, ("POST",)),

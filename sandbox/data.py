@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from .order_changes import OrderChanges, Refund
+
 # Base data is dated before this instant, so anything created at run time ("now") is newer than all of it.
 DEFAULT_ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 DAY_MS = 86_400_000
@@ -145,6 +147,8 @@ class Order:
     state: str  # COMPLETED | CANCELED
     lines: tuple[OrderLine, ...]
     currency: str = "USD"
+    # A return order (Square's itemized refund): (sold order index, line index, quantity) given back.
+    returns: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def total_cents(self) -> int:
@@ -158,11 +162,16 @@ class Overlay:
     variants: dict[int, Variant] = field(default_factory=dict)
     stock: dict[tuple[int, int], Stock] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
-    cancelled: dict[int, Order] = field(default_factory=dict)  # order index -> the order after its cancellation
+    # order index -> the order after a change that moves its updated_at (cancelled, refunded)
+    cancelled: dict[int, Order] = field(default_factory=dict)
+    refunds: dict[int, list[Refund]] = field(default_factory=dict)  # order index -> its refunds, oldest first
+    refund_count: int = 0
+    given_back: dict[tuple[int, int], int] = field(default_factory=dict)  # (order, line) -> units refunded/returned
+    deleted_locations: dict[int, datetime] = field(default_factory=dict)  # location index -> when it was deleted
     version: int = 0
 
 
-class Merchant:
+class Merchant(OrderChanges):
     """One provider account's catalogue, locations, stock and sales."""
 
     def __init__(self, seed: str, sizes: Sizes | None = None, anchor: datetime = DEFAULT_ANCHOR,
@@ -358,22 +367,12 @@ class Merchant:
             self.overlay.version += 1
             return order, changed
 
-    def cancel_order(self, index: int, at: datetime) -> Order:
-        """Cancel an order: state CANCELED, updated_at moves to ``at`` (so "updated after" queries see it)."""
+    def delete_location(self, index: int, at: datetime) -> None:
         with self.lock:
-            if not 0 <= index < self.order_count:
-                raise ValueError(f"order index {index} out of range")
-            order = self.order(index)
-            if order.state == "CANCELED":
-                raise ValueError("the order is already cancelled")
-            newest = [o.updated_at for o in self.overlay.cancelled.values()] + [o.updated_at for o in
-                                                                                 self.overlay.orders[-1:]]
-            if newest and at <= max(newest):
-                at = max(newest) + timedelta(milliseconds=1)
-            cancelled = replace(order, state="CANCELED", updated_at=at)
-            self.overlay.cancelled[index] = cancelled
+            if not 0 <= index < self.sizes.locations:
+                raise ValueError(f"location index {index} out of range")
+            self.overlay.deleted_locations.setdefault(index, at)
             self.overlay.version += 1
-            return cancelled
 
     def updated_tail(self) -> list[int]:
         """Indexes of orders changed at run time (new or cancelled), by updated_at: base orders that were

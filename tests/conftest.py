@@ -3,7 +3,11 @@ Lua scripts) are marked and skip with a reason on the embedded default; CI sets 
 
 import os
 
-import pytest
+# The sandbox's Shopify schema is Shopify's published one in tests (fetched with npm when not cached), never the
+# fallback slice `make run` uses without npm: set before anything imports sandbox.shopify.schema.
+os.environ.setdefault("SHELFOPS_SHOPIFY_SCHEMA", "published")
+
+import pytest  # noqa: E402
 from django.conf import settings
 from django.contrib.auth import get_user_model
 

@@ -57,6 +57,12 @@ class SandboxHandle:
     def cancel_order(self, provider: str, account: str | None = None, **kwargs) -> dict:
         return changes.cancel_order(self.app, provider, account, **kwargs)
 
+    def refund_order(self, provider: str, account: str | None = None, **kwargs) -> dict:
+        return changes.refund_order(self.app, provider, account, **kwargs)
+
+    def delete_location(self, provider: str, account: str | None = None, **kwargs) -> dict:
+        return changes.delete_location(self.app, provider, account, **kwargs)
+
     def merchant(self, provider: str, account: str | None = None):
         return changes._merchant(self.app, provider, account)[1]
 

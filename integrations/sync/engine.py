@@ -70,6 +70,8 @@ def ingest_for(record_kind: str) -> Callable:
         "locations": ingest.ingest_locations,
         "items": ingest.ingest_items,
         "stock": ingest.ingest_stock,
+        # Deleted items/locations named by id only (NetSuite's deleted records).
+        "deletions": ingest.ingest_deletions,
         # A synced order always carries all its lines, so lines missing from it were removed by an edit.
         "sales": partial(ingest.ingest_sales, replace_orders=True),
     }[record_kind]

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-RECORD_KINDS = ("locations", "items", "stock", "sales")
+RECORD_KINDS = ("locations", "items", "stock", "sales", "deletions")
 
 
 @dataclass

@@ -8,11 +8,11 @@ See ``upsert.py`` for the SQL, ``inventory.mapping`` for the mapping rules.
 
 from inventory.mapping import attach_held_rows
 
-from .catalog import ingest_items, ingest_locations, mark_deleted_at_source
+from .catalog import ingest_deletions, ingest_items, ingest_locations, mark_deleted_at_source
 from .sales import PreparedSales, ingest_sales, prepare_sales
 from .stock import ingest_stock
 
 __all__ = [
-    "PreparedSales", "attach_held_rows", "ingest_items", "ingest_locations", "ingest_sales", "ingest_stock",
-    "mark_deleted_at_source", "prepare_sales",
+    "PreparedSales", "attach_held_rows", "ingest_deletions", "ingest_items", "ingest_locations", "ingest_sales",
+    "ingest_stock", "mark_deleted_at_source", "prepare_sales",
 ]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from inventory.mapping import attach_held_rows_bulk, auto_map_stores, auto_match_products
 from inventory.models import InventoryLevel, Product, ProductMapping, StoreMapping
-from inventory.records import IngestCounts, Item, Location, Source
+from inventory.records import Deletion, IngestCounts, Item, Location, Source
 
 from . import values as v
 from .common import in_batches, record_error
@@ -213,4 +213,42 @@ def mark_deleted_at_source(source: Source, *, parent_external_ids: Iterable[str]
         _deactivate_products_deleted_everywhere({product for _, product in hit if product})
     counts.updated = len(hit)
     counts.unchanged = rows.count() - len(hit)
+    return counts
+
+
+def ingest_deletions(source: Source, records: Iterable[Deletion]) -> IngestCounts:
+    """Deleted items and locations named by id, each with its deletion time: their mappings are marked deleted at
+    source with when (rows, levels and sales kept; nothing hard-deleted). Already-deleted rows are unchanged, so a
+    re-read writes nothing; an id never seen is counted unchanged (nothing to mark). An item's source time moves
+    to the deletion, so an older update processed later cannot bring it back."""
+    counts = IngestCounts()
+    wanted: dict[tuple[str, str], Deletion] = {}
+    for r in records:
+        if r.kind not in ("item", "location") or not str(r.external_id or "").strip():
+            record_error(counts, f"deletion {r.kind}:{r.external_id!s:.40}", v.BadRecord("kind or id missing"))
+            continue
+        wanted[(r.kind, str(r.external_id))] = r
+    now = timezone.now()
+    with transaction.atomic():
+        for kind, model in (("item", ProductMapping), ("location", StoreMapping)):
+            by_time: dict = {}
+            for (k, external_id), r in wanted.items():
+                if k == kind:
+                    by_time.setdefault(r.deleted_at or now, []).append(external_id)
+            retired = set()
+            for at, ids in by_time.items():
+                rows = model.objects.filter(provider=source.provider, external_account_id=source.external_account_id,
+                                            external_id__in=ids)
+                hit = list(rows.filter(deleted_at_source=False).values_list("pk", flat=True))
+                changes = {"deleted_at_source": True, "deleted_at_source_at": at, "updated_at": now}
+                if model is ProductMapping:
+                    stamp = Value(at, output_field=DateTimeField())
+                    changes["source_updated_at"] = Greatest(Coalesce(F("source_updated_at"), stamp), stamp)
+                    retired |= set(model.objects.filter(pk__in=hit).exclude(product=None)
+                                   .values_list("product_id", flat=True))
+                model.objects.filter(pk__in=hit).update(**changes)
+                counts.updated += len(hit)
+                counts.unchanged += len(ids) - len(hit)
+            if retired:
+                _deactivate_products_deleted_everywhere(retired)
     return counts

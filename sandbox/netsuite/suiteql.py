@@ -73,7 +73,7 @@ def plan_query(q: str):
     kinds = {("location",): "location", ("item",): "item", ("inventoryitemlocations",): "inventory",
              ("inventoryitemlocations", "item"): "inventory", ("transaction",): "headers",
              ("currency", "transaction"): "headers", ("transaction", "transactionline"): "sales",
-             ("transactionline",): "sales", ("item", "transactionline"): "sales",
+             ("transactionline",): "sales", ("item", "transactionline"): "sales", ("deletedrecord",): "deleted",
              ("subsidiary",): "subsidiary"}
     kind = kinds.get(tuple(names))
     if kind is None:
@@ -85,7 +85,7 @@ def plan_query(q: str):
     natural = {"location": ["location.id"], "item": ["item.id"],
                "inventory": ["inventoryitemlocations.item", "inventoryitemlocations.location"],
                "headers": ["transaction.id"], "sales": ["transactionline.transaction", "transactionline.id"],
-               "subsidiary": ["subsidiary.id"]}[kind]
+               "deleted": ["deletedrecord.recordid"], "subsidiary": ["subsidiary.id"]}[kind]
     order = tree.args.get("order")
     if order:
         keys = []

@@ -27,12 +27,15 @@ TABLES = {
     "transactionline": ["transaction", "id", "linesequencenumber", "mainline", "taxline", "item", "itemtype",
                         "quantity", "rate", "netamount", "foreignamount", "location"],
     "currency": ["id", "symbol", "name"],
+    # NetSuite's deleted-records log (the Deleted Record search): what was deleted, of which type, when, by whom.
+    "deletedrecord": ["recordid", "recordtypeid", "name", "deleteddate", "deletedby", "context", "iscustomrecord",
+                      "istransaction"],
     # OneWorld: a root subsidiary (no parent) sharing its name with Company Information, and one child.
     "subsidiary": ["id", "name", "legalname", "parent", "isinactive", "iselimination"],
 }
 # The first column of each query kind's natural key: a bound on it in the WHERE lets a stream skip ahead.
 FIRST_KEY = {"location": "location.id", "item": "item.id", "inventory": "inventoryitemlocations.item",
-             "headers": "transaction.id", "sales": "transactionline.transaction",
+             "headers": "transaction.id", "sales": "transactionline.transaction", "deleted": "deletedrecord.recordid",
              "subsidiary": "subsidiary.id"}
 DISPLAY = {"type": {"CashSale": "Cash Sale", "SalesOrd": "Sales Order", "CustInvc": "Invoice"},
            "itemtype": {"InvtPart": "Inventory Item"}}
@@ -68,6 +71,17 @@ def _item_row(m: Merchant, v) -> dict:
             "item.upccode": v.barcode, "item.itemtype": "InvtPart", "item.isinactive": "F",
             "item.baseprice": Decimal(v.price_cents) / 100, "item.createddate": m.base_variant(v.index).updated_at,
             "item.lastmodifieddate": v.updated_at}
+
+
+def _deleted_rows(m: Merchant) -> list[tuple[int, dict]]:
+    """Deleted items and locations in record-id order (item ids start at ITEM_ID_BASE, above every location id)."""
+    rows = [(loc + 1, "location", m.location(loc).name, at) for loc, at in sorted(m.overlay.deleted_locations.items())]
+    rows += [(ITEM_ID_BASE + v.index, "inventoryitem", v.sku, v.updated_at)
+             for _i, v in sorted(m.overlay.variants.items()) if v.deleted]
+    return [(rid, {"deletedrecord.recordid": rid, "deletedrecord.recordtypeid": kind, "deletedrecord.name": name,
+                   "deletedrecord.deleteddate": at, "deletedrecord.deletedby": -4,
+                   "deletedrecord.context": "UI", "deletedrecord.iscustomrecord": "F",
+                   "deletedrecord.istransaction": "F"}) for rid, kind, name, at in rows]
 
 
 def _stock_row(m: Merchant, v: int, loc: int) -> dict:
@@ -119,9 +133,10 @@ def stream_for(m: Merchant, kind: str, tables: dict, where, resume) -> Iterator[
     filtered by ``where``. A lower bound on lastmodifieddate in the WHERE skips straight to the first match."""
     floor = _time_floor(where, tables)
     low, high = _key_bounds(where, tables, FIRST_KEY[kind])
-    if kind == "location":
+    if kind == "location":  # a deleted location is gone from the table (it is in deletedrecord)
         start = max(0 if resume is None else resume + 1, low - 1)
-        positions = ((i, _location_row(m, i)) for i in range(start, min(m.sizes.locations, high)))
+        positions = ((i, _location_row(m, i)) for i in range(start, min(m.sizes.locations, high))
+                     if i not in m.overlay.deleted_locations)
     elif kind == "subsidiary":
         rows = subsidiary_rows(m)
         start = max(0 if resume is None else resume + 1, low - 1)
@@ -129,7 +144,10 @@ def stream_for(m: Merchant, kind: str, tables: dict, where, resume) -> Iterator[
     elif kind == "item":
         start = max(0 if resume is None else resume + 1, low - ITEM_ID_BASE)
         positions = ((v.index, _item_row(m, v)) for v in m.iter_variants(start, updated_after=floor)
-                     if v.index <= high - ITEM_ID_BASE)
+                     if v.index <= high - ITEM_ID_BASE and not v.deleted)
+    elif kind == "deleted":
+        positions = ((rid, row) for rid, row in _deleted_rows(m)
+                     if (resume is None or rid > resume) and low <= rid <= high)
     elif kind == "inventory":
         joined = "item" in tables.values()
 

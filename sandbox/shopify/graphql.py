@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 
 from graphql import GraphQLError, parse, validate
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Request
 from ..data import Merchant, rfc3339
 from ..http import Route, json_response
 from . import bulk
+from .errors import shopify_errors
 from .oauth import authenticate
 from .objects import Nodes, gid, parse_gid
 from .schema import MAX_PAGE, MAX_QUERY_COST, SCHEMA, query_cost
@@ -106,6 +108,7 @@ class ShopResolvers:
             "orders": lambda **a: connection(lambda after: self._orders(after, a), **a),
             "order": lambda id, **_: self._one(id, "Order", self.m.order_count,
                                                lambda i: self.nodes.order(self.m.order(i), self.line_items)),
+            "refund": self.refund,
             "webhookSubscriptions": lambda **a: connection(lambda after: self._subscriptions(after, a), **a),
             "webhookSubscriptionCreate": self.subscription_create,
             "webhookSubscriptionDelete": self.subscription_delete,
@@ -127,7 +130,7 @@ class ShopResolvers:
         if kind == "BulkOperation":
             return self._bulk(id)
         one = {"Location": "location", "ProductVariant": "productVariant", "InventoryItem": "inventoryItem",
-               "Order": "order"}.get(kind)
+               "Order": "order", "Refund": "refund"}.get(kind)
         value = self.root()[one](id) if one else None
         return {**value, "__typename": kind} if value is not None else None
 
@@ -184,9 +187,19 @@ class ShopResolvers:
             if _time_ok(o.updated_at, terms, "updated_at") and _time_ok(o.created_at, terms, "created_at"):
                 yield i, self.nodes.order(o, self.line_items)
 
-    def line_items(self, o, **args):
-        return connection(lambda after: ((k, self.nodes.line_item(o, k))
-                                         for k in range(0 if after is None else after + 1, len(o.lines))), **args)
+    def line_items(self, o, rows=None, **args):
+        """An order's line items, or (``rows``) another connection of the order (a refund's lines)."""
+        return connection(rows or (lambda after: ((k, self.nodes.line_item(o, k))
+                                                  for k in range(0 if after is None else after + 1, len(o.lines)))),
+                          **args)
+
+    def refund(self, id, **_):
+        index = parse_gid(id, "Refund")
+        for refunds in self.m.overlay.refunds.values() if index is not None else ():
+            for r in refunds:
+                if r.index == index:
+                    return self.nodes.refund(self.m.order(r.order_index), r, self.line_items)
+        return None
 
     # --- the app uninstalling itself (the only way Shopify offers an app to give up its access) -------------
     def app_uninstall(self, **_):
@@ -236,6 +249,19 @@ class ShopResolvers:
         return {"deletedWebhookSubscriptionId": None, "userErrors": [missing]}
 
 
+@lru_cache(maxsize=512)
+def checked(query: str):
+    """(document, Shopify-shaped errors or None) for a query text. Clients send the same few documents over and
+    over, and validating against the whole published schema costs ~20 ms, so each text is parsed and validated
+    once (graphql-core never changes a document while executing it)."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, [exc.formatted]
+    problems = validate(SCHEMA, document)
+    return document, (shopify_errors(SCHEMA, document, problems) if problems else None)
+
+
 def _bucket(state, shop: str) -> dict:
     """Refill the shop's cost bucket for the time passed and return it (caller holds state.lock)."""
     maximum, restore = state.faults["shopify"].shopify_bucket()
@@ -265,13 +291,9 @@ def graphql_endpoint(app, request: Request, shop: str, version: str):
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
     variables = body.get("variables") or {}
-    try:
-        document = parse(body["query"])
-    except GraphQLError as exc:
-        return json_response({"errors": [exc.formatted]}, 200, headers)
-    problems = validate(SCHEMA, document)
-    if problems:
-        return json_response({"errors": [p.formatted for p in problems]}, 200, headers)
+    document, refused = checked(body["query"])
+    if refused:
+        return json_response({"errors": refused}, 200, headers)
     requested = query_cost(document, variables)
     with state.lock:
         bucket = _bucket(state, shop)

@@ -7,10 +7,11 @@ import re
 
 from graphql import GraphQLError
 
-from ..data import Merchant, Order, Stock, Variant, rfc3339
+from ..data import Merchant, Order, Refund, Stock, Variant, rfc3339
 
 BASE = {"Location": 70_000_000_000, "Product": 8_000_000_000, "ProductVariant": 40_000_000_000,
-        "InventoryItem": 42_000_000_000, "Order": 5_000_000_000, "LineItem": 13_000_000_000}
+        "InventoryItem": 42_000_000_000, "Order": 5_000_000_000, "LineItem": 13_000_000_000,
+        "Refund": 900_000_000_000, "RefundLineItem": 600_000_000_000, "Return": 70_000_000}
 GID_RE = re.compile(r"^gid://shopify/(\w+)/(\d+)")
 QUANTITY_NAMES = {"available", "on_hand", "committed", "incoming", "reserved", "damaged", "safety_stock",
                   "quality_control"}
@@ -105,13 +106,36 @@ class Nodes:
                 # Every sandbox order is a POS sale at a location; retailLocation replaced physicalLocation.
                 "physicalLocation": lambda **_: self.location(o.location_index),
                 "retailLocation": lambda **_: self.location(o.location_index),
-                "lineItems": lambda **args: line_items_connection(o, **args)}
+                "lineItems": lambda **args: line_items_connection(o, **args),
+                "refunds": lambda first=None, **_: [self.refund(o, r, line_items_connection)
+                                                    for r in self.m.refunds_of(o.index)[:first]]}
+
+    def refund(self, o: Order, r: Refund, paged) -> dict:
+        """A Refund: its lines name the sold line items; a RETURN refund belongs to a Return."""
+        def lines(**args):
+            return paged(o, rows=lambda after: ((k, self.refund_line(o, r, k)) for k in range(
+                0 if after is None else after + 1, len(r.lines))), **args)
+
+        return {"id": gid("Refund", r.index), "legacyResourceId": str(legacy_id("Refund", r.index)),
+                "createdAt": rfc3339(r.created_at), "updatedAt": rfc3339(r.created_at),
+                "processedAt": rfc3339(r.created_at),
+                "return": ({"id": gid("Return", r.index), "name": f"#{1001 + o.index}-R{r.index + 1}"}
+                           if r.restock_type == "RETURN" else None),
+                "refundLineItems": lines}
+
+    def refund_line(self, o: Order, r: Refund, k: int) -> dict:
+        line_index, qty = r.lines[k]
+        cents = o.lines[line_index].unit_price_cents
+        return {"id": gid("RefundLineItem", r.index * 16 + k), "quantity": qty, "restockType": r.restock_type,
+                "restocked": r.restock_type == "RETURN", "lineItem": lambda **_: self.line_item(o, line_index),
+                "priceSet": money_bag(cents, o.currency), "subtotalSet": money_bag(cents * qty, o.currency)}
 
     def line_item(self, o: Order, k: int) -> dict:
         line = o.lines[k]
         v = self.m.variant(line.variant_index)
+        current = 0 if o.state == "CANCELED" else line.quantity - self.m.refunded(o.index, k)
         return {"id": gid("LineItem", o.index * 16 + k), "sku": line.sku, "name": v.title, "title": v.product_name,
-                "quantity": line.quantity, "currentQuantity": 0 if o.state == "CANCELED" else line.quantity,
+                "quantity": line.quantity, "currentQuantity": current,
                 "variant": lambda **_: self.variant(v),
                 "originalUnitPriceSet": money_bag(line.unit_price_cents, o.currency),
                 "discountedUnitPriceSet": money_bag(line.unit_price_cents, o.currency),
@@ -133,13 +157,38 @@ def order_payload(m: Merchant, o: Order) -> dict:
                       "price_set": {"shop_money": {"amount": price(line.unit_price_cents), "currency_code": o.currency},
                                     "presentment_money": {"amount": price(line.unit_price_cents),
                                                           "currency_code": o.currency}},
+                      "current_quantity": 0 if o.state == "CANCELED" else line.quantity - m.refunded(
+                          o.index, line.line_index),
                       "fulfillable_quantity": 0})
     return {"id": legacy_id("Order", o.index), "admin_graphql_api_id": gid("Order", o.index),
             "name": f"#{1001 + o.index}", "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
             "cancelled_at": rfc3339(o.updated_at) if o.state == "CANCELED" else None, "currency": o.currency,
             "financial_status": "paid",
             "fulfillment_status": "fulfilled", "total_price": price(o.total_cents),
-            "location_id": legacy_id("Location", o.location_index), "line_items": lines}
+            "location_id": legacy_id("Location", o.location_index), "line_items": lines,
+            "refunds": [refund_payload(m, o, r) for r in m.refunds_of(o.index)]}
+
+
+def refund_payload(m: Merchant, o: Order, r: Refund) -> dict:
+    """A refund as ``refunds/create`` (and an order's ``refunds``) carry it."""
+    def price(cents):
+        return f"{cents / 100:.2f}"
+
+    lines = []
+    for k, (line_index, qty) in enumerate(r.lines):
+        line = o.lines[line_index]
+        lines.append({"id": legacy_id("RefundLineItem", r.index * 16 + k),
+                      "line_item_id": legacy_id("LineItem", o.index * 16 + line_index), "quantity": qty,
+                      "restock_type": r.restock_type.lower(), "location_id": legacy_id("Location", o.location_index),
+                      "subtotal": price(line.unit_price_cents * qty), "total_tax": "0.00",
+                      "line_item": {"id": legacy_id("LineItem", o.index * 16 + line_index),
+                                    "variant_id": legacy_id("ProductVariant", line.variant_index), "sku": line.sku,
+                                    "quantity": line.quantity, "price": price(line.unit_price_cents)}})
+    return {"id": legacy_id("Refund", r.index), "admin_graphql_api_id": gid("Refund", r.index),
+            "order_id": legacy_id("Order", o.index), "created_at": rfc3339(r.created_at),
+            "processed_at": rfc3339(r.created_at), "restock": r.restock_type == "RETURN",
+            "return": {"id": legacy_id("Return", r.index), "admin_graphql_api_id": gid("Return", r.index)}
+            if r.restock_type == "RETURN" else None, "refund_line_items": lines}
 
 
 def inventory_level_payload(s: Stock) -> dict:

@@ -1,7 +1,15 @@
-"""The slice of Shopify's GraphQL Admin API schema the portal uses, and Shopify's query-cost arithmetic.
+"""The sandbox's Shopify GraphQL Admin API schema, and Shopify's query-cost arithmetic.
 
-Queries are parsed, validated and executed by graphql-core against this schema, so a field the real API does not
-have (``InventoryLevel.available``, removed in 2024-04) fails validation exactly as it would at Shopify.
+The schema is Shopify's own: the published introspection result of the pinned Admin API version
+(``published.py``, npm ``@shopify/dev-mcp``), so a document is refused exactly when Shopify's validation refuses it
+(``productVariants(sortKey: UPDATED_AT)``, ``InventoryLevel.available`` removed in 2024-04), with graphql-core's
+messages in Shopify's ``errors`` shape. The sandbox resolves only what it serves; a valid field it does not serve
+answers null (or, where the schema says non-null, a field error), never an invented value.
+
+``SHELFOPS_SHOPIFY_SCHEMA`` picks the source: ``published`` (fetch it with npm when not cached; the test suite sets
+this), ``fallback`` (the hand-written slice below, a subset of the published schema that a test keeps so), or
+``auto`` (default: published when cached, else the fallback, said once in the log) so ``make run`` works with no
+npm and no network.
 
 Cost (provider-facts 2.4, Shopify's "rate limits" page): scalars and enums 0, objects 1, connections 2 + first/last x
 (cost of one node), mutations 10. Requested cost uses first/last; actual cost uses the number of nodes really
@@ -9,6 +17,9 @@ returned, so it is never above the requested cost (Shopify charges the requested
 """
 
 from __future__ import annotations
+
+import logging
+import os
 
 from graphql import build_schema
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode
@@ -59,6 +70,17 @@ type Order implements Node {
   physicalLocation: Location @deprecated(reason: "Use `retailLocation` instead.")
   retailLocation: Location
   lineItems(first: Int, last: Int, after: String, before: String): LineItemConnection!
+  refunds(first: Int): [Refund!]!
+}
+type Return implements Node { id: ID! name: String! }
+type Refund implements Node {
+  id: ID! createdAt: DateTime updatedAt: DateTime! processedAt: DateTime! return: Return
+  refundLineItems(first: Int, last: Int, after: String, before: String): RefundLineItemConnection!
+}
+enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+type RefundLineItem {
+  id: ID quantity: Int! restockType: RefundLineItemRestockType! restocked: Boolean! lineItem: LineItem!
+  priceSet: MoneyBag! subtotalSet: MoneyBag!
 }
 type WebhookSubscription implements Node {
   id: ID! topic: WebhookSubscriptionTopic! uri: String! callbackUrl: URL! format: String!
@@ -84,7 +106,7 @@ enum WebhookSubscriptionTopic {
   APP_UNINSTALLED BULK_OPERATIONS_FINISH INVENTORY_ITEMS_CREATE INVENTORY_ITEMS_DELETE INVENTORY_ITEMS_UPDATE
   INVENTORY_LEVELS_CONNECT INVENTORY_LEVELS_DISCONNECT INVENTORY_LEVELS_UPDATE LOCATIONS_CREATE LOCATIONS_DELETE
   LOCATIONS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
-  PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE SHOP_UPDATE
+  PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE REFUNDS_CREATE SHOP_UPDATE
 }
 type App { id: ID! title: String! apiKey: String! handle: String }
 enum AppUninstallAppUninstallErrorCode {
@@ -99,7 +121,7 @@ enum LocationSortKeys { ID NAME }
 CONNECTIONS = {
     "Location": "LocationConnection", "ProductVariant": "ProductVariantConnection",
     "InventoryItem": "InventoryItemConnection", "InventoryLevel": "InventoryLevelConnection",
-    "Order": "OrderConnection", "LineItem": "LineItemConnection",
+    "Order": "OrderConnection", "LineItem": "LineItemConnection", "RefundLineItem": "RefundLineItemConnection",
     "WebhookSubscription": "WebhookSubscriptionConnection",
 }
 SDL += "".join(
@@ -119,6 +141,7 @@ type Query {{
   inventoryItem(id: ID!): InventoryItem
   inventoryItems({PAGE}): InventoryItemConnection!
   order(id: ID!): Order
+  refund(id: ID!): Refund
   orders({PAGE}, sortKey: OrderSortKeys): OrderConnection!
   webhookSubscriptions({PAGE}, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
   bulkOperation(id: ID!): BulkOperation
@@ -133,7 +156,23 @@ type Mutation {{
   appUninstall: AppUninstallPayload
 }}
 """
-SCHEMA = build_schema(SDL)
+log = logging.getLogger(__name__)
+
+
+def _load():
+    from . import published
+
+    mode = os.environ.get("SHELFOPS_SHOPIFY_SCHEMA", "auto")
+    if mode == "fallback":
+        return build_schema(SDL), "fallback"
+    if mode == "published" or published.is_cached():
+        return published.published_schema(published.PINNED_VERSION), f"published {published.PINNED_VERSION}"
+    log.warning("Shopify's published Admin schema is not cached (%s; `make install` fetches it with npm): the "
+                "sandbox validates against its fallback slice of the schema", published.cache_dir())
+    return build_schema(SDL), "fallback"
+
+
+SCHEMA, SCHEMA_SOURCE = _load()
 MAX_PAGE = 250
 MAX_QUERY_COST = 1000
 

@@ -156,12 +156,14 @@ def order_json(m: Merchant, o: Order) -> dict:
     for line in o.lines:
         total = money(line.quantity * line.unit_price_cents, o.currency)
         lines.append({
-            "uid": f"{order_id[:10]}-{line.line_index}", **_line_fields(m, ids, line.variant_index),
+            "uid": line_uid(order_id, line.line_index), **_line_fields(m, ids, line.variant_index),
             "quantity": str(line.quantity), "base_price_money": money(line.unit_price_cents),
             "variation_total_price_money": total, "gross_sales_money": total,
             "total_tax_money": zero, "total_discount_money": zero, "total_money": total,
         })
     total = money(o.total_cents, o.currency)
+    if o.returns:
+        return _return_order_json(m, ids, o)
     return {
         "id": order_id, "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
         "line_items": lines, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
@@ -172,6 +174,54 @@ def order_json(m: Merchant, o: Order) -> dict:
         "net_amounts": {"total_money": total, "tax_money": zero, "discount_money": zero, "tip_money": zero,
                         "service_charge_money": zero},
     }
+
+
+def line_uid(order_id: str, line_index: int) -> str:
+    return f"{order_id[:10]}-{line_index}"
+
+
+def _return_order_json(m: Merchant, ids: SquareIds, o: Order) -> dict:
+    """An itemized refund as Square records it: its own COMPLETED order with no line items, whose ``returns``
+    give back lines of the sold order (``source_order_id`` + ``source_line_item_uid``) and whose
+    ``return_amounts`` carry the money."""
+    order_id = ids.order(o.index)
+    zero = money(0, o.currency)
+    by_source: dict[int, list] = {}
+    cents = 0
+    for k, (src, line_index, qty) in enumerate(o.returns):
+        line = m.order(src).lines[line_index]
+        total = money(qty * line.unit_price_cents, o.currency)
+        cents += qty * line.unit_price_cents
+        by_source.setdefault(src, []).append({
+            "uid": f"{order_id[:10]}-r{k}", "source_line_item_uid": line_uid(ids.order(src), line_index),
+            **_line_fields(m, ids, line.variant_index), "quantity": str(qty),
+            "base_price_money": money(line.unit_price_cents, o.currency), "variation_total_price_money": total,
+            "gross_return_money": total, "total_tax_money": zero, "total_discount_money": zero, "total_money": total,
+        })
+    returns = [{"uid": f"{order_id[:10]}-ret{n}", "source_order_id": ids.order(src), "return_line_items": items}
+               for n, (src, items) in enumerate(by_source.items())]
+    total = money(cents, o.currency)
+    return {
+        "id": order_id, "location_id": ids.location(o.location_index), "source": {"name": "Sandbox POS"},
+        "returns": returns, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at),
+        "closed_at": rfc3339(o.updated_at), "state": "COMPLETED", "version": 1,
+        "return_amounts": {"total_money": total, "tax_money": zero, "discount_money": zero, "tip_money": zero,
+                           "service_charge_money": zero},
+        "total_money": zero, "total_tax_money": zero, "total_discount_money": zero, "total_tip_money": zero,
+        "total_service_charge_money": zero,
+    }
+
+
+def refund_event(seed: str, m: Merchant, ret: Order, event_type: str = "refund.created") -> dict:
+    """``refund.created``: the PaymentRefund, naming the return order it belongs to."""
+    ids = SquareIds(m)
+    order_id = ids.order(ret.index)
+    cents = sum(q * m.order(src).lines[k].unit_price_cents for src, k, q in ret.returns)
+    refund = {"id": f"{order_id}_refund", "status": "COMPLETED" if event_type == "refund.updated" else "PENDING",
+              "amount_money": money(cents, ret.currency), "payment_id": ids.order(ret.returns[0][0]) + "_payment",
+              "order_id": order_id, "location_id": ids.location(ret.location_index),
+              "created_at": rfc3339(ret.created_at), "updated_at": rfc3339(ret.updated_at)}
+    return envelope(seed, event_type, "refund", refund["id"], {"refund": refund}, ret.updated_at)
 
 
 # --- webhook envelopes -----------------------------------------------------------------------------------------
@@ -188,6 +238,13 @@ def order_updated_event(seed: str, m: Merchant, o: Order, state: str | None = No
     body = {"order_id": ids.order(o.index), "version": version, "location_id": ids.location(o.location_index),
             "state": state, "created_at": rfc3339(o.created_at), "updated_at": rfc3339(o.updated_at)}
     return envelope(seed, "order.updated", "order_updated", body["order_id"], {"order_updated": body}, o.updated_at)
+
+
+def order_created_event(seed: str, m: Merchant, o: Order) -> dict:
+    ids = SquareIds(m)
+    body = {"order_id": ids.order(o.index), "version": 1, "location_id": ids.location(o.location_index),
+            "state": order_state(m, o), "created_at": rfc3339(o.created_at)}
+    return envelope(seed, "order.created", "order_created", body["order_id"], {"order_created": body}, o.created_at)
 
 
 def inventory_event(seed: str, m: Merchant, rows: list[Stock], at) -> dict:

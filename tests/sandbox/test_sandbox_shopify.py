@@ -279,8 +279,11 @@ def test_actual_cost_is_never_above_requested_for_the_portal_documents(sandbox_s
     token = connect(sandbox_server)["access_token"]
     first_id = {kind: gql(sandbox_server, token, f"{{ {kind}(first: 1) {{ nodes {{ id }} }} }}").json()
                 ["data"][kind]["nodes"][0]["id"] for kind in ("locations", "orders")}
+    refund = sandbox_server.refund_order("shopify", order=0, items=[(0, 1)])["refund_id"]
     documents = {"LOCATIONS": {}, "LOCATION_IDS": {}, "VARIANTS": {}, "ORDERS": {}, "SHOP": {},
-                 "INVENTORY_LEVELS": {"location": first_id["locations"]}, "ORDER_LINES": {"id": first_id["orders"]}}
+                 "INVENTORY_LEVELS": {"location": first_id["locations"]}, "ORDER_LINES": {"id": first_id["orders"]},
+                 "ORDER": {"id": first_id["orders"]}, "ORDER_REFUNDS": {"id": first_id["orders"]},
+                 "REFUND_LINES": {"id": refund}}
     for name, variables in documents.items():
         body = gql(sandbox_server, token, getattr(queries, name), variables).json()
         assert "errors" not in body, (name, body.get("errors"))

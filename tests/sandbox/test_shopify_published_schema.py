@@ -56,7 +56,7 @@ def test_the_documents_found_include_each_kind_the_portal_sends():
     documents = portal_documents()
     # queries, mutations, bulk inner queries, webhook subscription mutation, connection test
     for name in ("VARIANTS", "ORDERS", "INVENTORY_LEVELS", "BULK_RUN", "BULK_STATUS", "BULK_VARIANTS",
-                 "BULK_ORDERS", "WEBHOOK_CREATE", "SHOP", "APP_UNINSTALL"):
+                 "BULK_ORDERS", "WEBHOOK_CREATE", "SHOP", "APP_UNINSTALL", "ORDER", "ORDER_REFUNDS", "REFUND_LINES"):
         assert name in documents, name
     bulk = {getattr(cls, "bulk_query", None) for cls in streams.STREAMS.values()} - {None}  # the stock check has none
     assert bulk <= set(documents.values())
@@ -118,3 +118,104 @@ def test_the_sandbox_schema_invents_nothing_shopify_does_not_publish():
                 args = getattr(field, "args", None) or {}
                 invented += [f"{named.name}.{field_name}({a})" for a in args if a not in real_field.args]
     assert invented == [], invented
+
+
+# --- the sandbox's schema is the published one (issue 13, part D) ---------------------------------------------------
+def test_the_sandbox_serves_the_published_schema_in_tests():
+    from sandbox.shopify import schema as sandbox_schema
+
+    assert sandbox_schema.SCHEMA_SOURCE == f"published {PINNED_VERSION}"
+    assert SANDBOX_SCHEMA is published_schema(PINNED_VERSION)
+
+
+def test_the_fallback_slice_invents_nothing_the_published_schema_lacks():
+    """`make run` without npm validates against the hand-written slice: a subset of Shopify's schema, so a
+    document it accepts is one Shopify accepts (it may refuse more, never less)."""
+    from graphql import build_schema
+
+    from sandbox.shopify.schema import SDL
+
+    fallback = build_schema(SDL)
+    published = published_schema(PINNED_VERSION)
+    roots = {fallback.query_type.name: published.query_type.name,
+             fallback.mutation_type.name: published.mutation_type.name}
+    invented = []
+    for named in fallback.type_map.values():
+        if named.name.startswith("__") or named.name in ("String", "Int", "Float", "Boolean", "ID"):
+            continue
+        real = published.get_type(roots.get(named.name, named.name))
+        if real is None:
+            invented.append(named.name)
+            continue
+        if hasattr(named, "values"):
+            invented += [f"{named.name}.{v}" for v in named.values if v not in real.values]
+        for field_name, field in getattr(named, "fields", {}).items():
+            real_field = getattr(real, "fields", {}).get(field_name)
+            if real_field is None:
+                invented.append(f"{named.name}.{field_name}")
+                continue
+            invented += [f"{named.name}.{field_name}({a})" for a in getattr(field, "args", {}) or {}
+                         if a not in real_field.args]
+    assert invented == [], invented
+
+
+def _post(sandbox, query: str, variables: dict | None = None) -> dict:
+    import requests
+
+    from tests.sync.e2e_helpers import SCOPES
+
+    shop = sandbox.default_account("shopify")
+    token = sandbox.state.issue_token("shopify", shop, settings.SHOPIFY_CLIENT_ID, "access", None,
+                                      scopes=SCOPES["shopify"])
+    answer = requests.post(f"{sandbox.url}/shopify/{shop}/admin/api/{PINNED_VERSION}/graphql.json",
+                           json={"query": query, "variables": variables or {}},
+                           headers={"X-Shopify-Access-Token": token}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_sandbox_refuses_the_old_variants_document_as_shopify_does(sandbox_server):
+    body = _post(sandbox_server, OLD_VARIANTS)
+    assert "data" not in body
+    # Shopify's (graphql-ruby's) wording and extensions for a literal its argument's type refuses.
+    assert body["errors"] == [{
+        "message": "Argument 'sortKey' on Field 'productVariants' has an invalid value (UPDATED_AT). "
+                   "Expected type 'ProductVariantSortKeys'.",
+        "locations": [{"line": 3, "column": 3}],
+        "path": ["query Variants", "productVariants", "sortKey"],
+        "extensions": {"code": "argumentLiteralsIncompatible", "typeName": "Field", "argumentName": "sortKey"}}]
+    # The document the portal sends instead is accepted and served.
+    served = _post(sandbox_server, queries.VARIANTS, {"query": None})
+    assert "errors" not in served and served["data"]["productVariants"]["nodes"]
+
+
+def test_a_field_no_type_has_is_refused_and_a_valid_unserved_field_answers_null(sandbox_server):
+    body = _post(sandbox_server, '{ shop { name nonsense } }')
+    assert body["errors"][0]["message"] == "Field 'nonsense' doesn't exist on type 'Shop'"
+    assert body["errors"][0]["extensions"] == {"code": "undefinedField", "typeName": "Shop", "fieldName": "nonsense"}
+    # Shop.description is a real nullable field the sandbox does not serve: null, nothing invented.
+    served = _post(sandbox_server, "{ shop { name description } }")
+    assert served["data"]["shop"] == {"name": served["data"]["shop"]["name"], "description": None}
+    # Shop.email is real and non-null: not served is a field error (null up to the nearest nullable parent, here
+    # the whole answer since QueryRoot.shop is non-null too), never a made-up value.
+    unserved = _post(sandbox_server, "{ shop { name email } }")
+    assert unserved["data"] is None
+    assert unserved["errors"][0]["path"] == ["shop", "email"]
+
+
+def test_the_refund_documents_are_served_with_the_lines_they_name(sandbox_server):
+    sandbox_server.refund_order("shopify", order=5, items=[(0, 1)], restock_type="RETURN")
+    order = sandbox_server.merchant("shopify").order(5)
+    from sandbox.shopify.objects import gid
+
+    body = _post(sandbox_server, queries.ORDER_REFUNDS, {"id": gid("Order", 5)})
+    assert "errors" not in body, body
+    [refund] = body["data"]["order"]["refunds"]
+    [line] = refund["refundLineItems"]["nodes"]
+    assert (line["quantity"], line["restockType"], line["lineItem"]["id"]) == (1, "RETURN", gid("LineItem", 5 * 16))
+    assert refund["return"] is not None
+    assert line["priceSet"]["shopMoney"]["amount"] == f"{order.lines[0].unit_price_cents / 100:.2f}"
+    more = _post(sandbox_server, queries.REFUND_LINES, {"id": refund["id"], "after": None})
+    assert more["data"]["refund"]["refundLineItems"]["nodes"] == refund["refundLineItems"]["nodes"]
+    full = _post(sandbox_server, queries.ORDER, {"id": gid("Order", 5)})
+    assert full["data"]["order"]["refunds"] == [{"id": refund["id"]}]

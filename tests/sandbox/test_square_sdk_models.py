@@ -21,6 +21,7 @@ from square.types.search_catalog_objects_response import SearchCatalogObjectsRes
 from square.types.search_orders_response import SearchOrdersResponse
 
 from integrations.providers.square import mappers
+from sandbox.square.objects import SquareIds
 from tests.processes import wait_until
 
 from .test_sandbox_square import api, authorize, token
@@ -105,3 +106,41 @@ def test_the_pinned_square_version_is_the_one_the_sdk_models_describe(settings):
 
     headers = BaseClientWrapper(token="x", base_url="https://square.example.test").get_headers()
     assert settings.SQUARE_API_VERSION == headers["Square-Version"]
+
+
+def test_an_itemized_refund_and_its_webhooks_parse_through_the_sdk_models(sandbox_server, receiver):
+    """The refund order (its ``returns``) and the ``order.created`` / ``refund.created`` / ``refund.updated``
+    events the sandbox sends for it are what the squareup SDK's models describe, with no unknown field."""
+    from square.types.order_created_event import OrderCreatedEvent
+    from square.types.refund_created_event import RefundCreatedEvent
+    from square.types.refund_updated_event import RefundUpdatedEvent
+
+    sb = sandbox_server
+    sale = sb.create_sale("square", location=0, items=[(1, 2)])
+    m = sb.merchant("square")
+    ids = SquareIds(m)
+    refund_order_id = sb.refund_order("square", order=ids.order_index(sale["order_id"]), items=[(0, 1)])["order_id"]
+    models = {"order.created": OrderCreatedEvent, "refund.created": RefundCreatedEvent,
+              "refund.updated": RefundUpdatedEvent}
+
+    def refund_events():
+        events = [json.loads(r["body"]) for r in receiver.requests]
+        found = [e for e in events if e.get("type") in models]
+        return found if len(found) >= 3 else None
+
+    for event in wait_until(refund_events, timeout=10, interval=0.05, what="the refund's webhooks"):
+        model = parse_obj_as(models[event["type"]], event)
+        assert unknown_fields(model) == [], event["type"]
+        if event["type"].startswith("refund."):
+            assert model.data.object.refund.order_id == refund_order_id
+
+    access = token(sb, client_secret=sb.config.square_client_secret, code=authorize(sb)["code"],
+                   grant_type="authorization_code", redirect_uri=REDIRECT).json()["access_token"]
+    [refund_order] = parsed(BatchGetOrdersResponse, api(sb, access, "POST", "/v2/orders/batch-retrieve",
+                                                        json={"order_ids": [refund_order_id]})).orders
+    [given_back] = refund_order.returns[0].return_line_items
+    assert refund_order.returns[0].source_order_id == sale["order_id"] and given_back.quantity == "1"
+    # The portal's mapper reads it as one negative line linked to the sold line.
+    lines = mappers.map_order(refund_order.model_dump(exclude_none=True))
+    assert [(line.quantity, line.refund_of_order_id, line.state) for line in lines] == [
+        (-1, sale["order_id"], "refunded")]

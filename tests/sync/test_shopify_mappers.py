@@ -102,7 +102,8 @@ def test_paged_queries_validate_against_the_admin_schema_and_stay_under_the_cost
     from integrations.providers.shopify import queries
     from sandbox.shopify.schema import MAX_QUERY_COST, SCHEMA, query_cost
 
-    for name in ("LOCATIONS", "LOCATION_IDS", "VARIANTS", "INVENTORY_LEVELS", "ORDERS", "ORDER_LINES"):
+    for name in ("LOCATIONS", "LOCATION_IDS", "VARIANTS", "INVENTORY_LEVELS", "ORDERS", "ORDER_LINES", "ORDER",
+                 "ORDER_REFUNDS", "REFUND_LINES"):
         document = parse(getattr(queries, name))
         assert validate(SCHEMA, document) == [], name
         assert query_cost(document, {}) <= MAX_QUERY_COST, name

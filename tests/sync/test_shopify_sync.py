@@ -196,3 +196,42 @@ def test_inventory_levels_per_location_with_quantities_by_name(shop):
     assert InventoryLevel.objects.count() == 3
     level = InventoryLevel.objects.get(store_mapping__external_id="2", product_mapping__secondary_id="1001")
     assert (level.available, level.on_hand, level.committed) == (Decimal(7), Decimal(8), Decimal(1))
+
+
+def test_order_deltas_read_refunds_only_for_orders_that_have_them_and_store_each_once(shop):
+    SyncCursor.objects.create(connection=shop, stream="orders", value={"updated_at": "2026-10-01T00:00:00.000Z"})
+    base = {"createdAt": "2026-10-05T00:00:00Z", "updatedAt": "2026-10-06T01:00:00Z", "cancelledAt": None,
+            "displayFinancialStatus": "PARTIALLY_REFUNDED", "currencyCode": "USD",
+            "retailLocation": {"id": "gid://shopify/Location/5"}}
+    refunded = {**base, "id": "gid://shopify/Order/77", "refunds": [{"id": "gid://shopify/Refund/9"}],
+                "lineItems": {"nodes": [{**line(1, 3), "currentQuantity": 1}, line(2)]}}
+    plain = {**base, "id": "gid://shopify/Order/78", "refunds": [], "lineItems": {"nodes": [line(3)]}}
+    refund_lines = [{"id": f"gid://shopify/RefundLineItem/{n}", "quantity": 1, "restockType": "RETURN",
+                     "lineItem": {"id": "gid://shopify/LineItem/1"},
+                     "priceSet": {"shopMoney": {"amount": "2.50", "currencyCode": "USD"}}} for n in (91, 92)]
+    for _ in range(2):  # the second run reads the same orders again (overlap): nothing doubles
+        with responses.RequestsMock() as rsps:
+            api = FakeAdminApi(rsps, {
+                "Orders": lambda v: {"orders": {"nodes": [refunded, plain],
+                                                "pageInfo": {"hasNextPage": False, "endCursor": "x"}}},
+                "OrderRefunds": lambda v: {"order": {"refunds": [{
+                    "id": "gid://shopify/Refund/9", "createdAt": "2026-10-06T01:00:00Z",
+                    "updatedAt": "2026-10-06T01:00:00Z", "return": {"id": "gid://shopify/Return/3"},
+                    "refundLineItems": {"nodes": refund_lines[:1],
+                                        "pageInfo": {"hasNextPage": True, "endCursor": "r1"}}}]}},
+                "RefundLines": lambda v: {"refund": {"refundLineItems": {
+                    "nodes": refund_lines[1:], "pageInfo": {"hasNextPage": False, "endCursor": None}}}},
+            })
+            result = run(shop, "orders")
+        assert result.status == "succeeded", result.error
+        # One refunds read, for the order that has refunds; its second page of refund lines by refund id.
+        assert api.ops() == ["Orders", "OrderRefunds", "RefundLines"]
+        assert api.calls[1][1]["id"] == "gid://shopify/Order/77"
+        assert api.calls[2][1] == {"id": "gid://shopify/Refund/9", "after": "r1"}
+    rows = {(t.external_order_id, t.external_line_id): (t.quantity, t.state, t.refund_of_order_id,
+                                                         t.refund_of_line_id) for t in Transaction.objects.all()}
+    assert rows == {
+        ("77", "1"): (Decimal(3), "completed", "", ""), ("77", "2"): (Decimal(1), "completed", "", ""),
+        ("78", "3"): (Decimal(1), "completed", "", ""),
+        ("9", "91"): (Decimal(-1), "refunded", "77", "1"), ("9", "92"): (Decimal(-1), "refunded", "77", "1"),
+    }

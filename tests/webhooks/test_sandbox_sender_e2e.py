@@ -181,6 +181,17 @@ def test_shopify_product_deleted_at_the_shop_is_marked_deleted_with_when_and_kep
     assert rows.count() == per and all(r.deleted_at_source and r.deleted_at_source_at for r in rows)
     assert not ProductMapping.objects.filter(retailer=retailer, deleted_at_source=True).exclude(
         external_id__in=ids).exists()
+    # The REST API shows each of them deleted at source with when (the time the portal learned of it: Shopify's
+    # products/delete carries no time), and nothing else as deleted.
+    from rest_framework.test import APIClient
+
+    from inventory.models import ApiToken
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(retailer, 'deletes-e2e')[1]}")
+    shown = [m for m in api.get("/api/v1/mappings/?page_size=500").json()["results"] if m["deleted_at_source"]]
+    assert sorted(m["external_id"] for m in shown) == sorted(ids)
+    assert all(m["deleted_at_source_at"] for m in shown)
 
 
 # --- duplicate deliveries ------------------------------------------------------------------------------------------

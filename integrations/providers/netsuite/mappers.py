@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 
-from inventory.records import Item, Location, SaleLine, StockLevel
+from inventory.records import Deletion, Item, Location, SaleLine, StockLevel
 
 from .queries import PY_TIMESTAMP_FORMAT, SALES_ORDER
 
@@ -131,3 +131,8 @@ def map_sales(headers: Iterable[dict], lines: Iterable[dict], zone: tzinfo = UTC
     by_id = {str(h["id"]): h for h in headers}
     return [map_sale_line(by_id[str(line["transaction"])], line, zone)
             for line in lines if str(line.get("transaction")) in by_id]
+
+
+def map_deletion(row: dict, kind: str, zone: tzinfo = UTC) -> Deletion:
+    """A DeletedRecord row -> the item or location it names, with NetSuite's deletion time."""
+    return Deletion(kind=kind, external_id=str(row["recordid"]), deleted_at=local_time(row.get("deleted"), zone))

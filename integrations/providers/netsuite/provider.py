@@ -17,7 +17,7 @@ class NetSuiteProvider(Provider):
     name = "NetSuite"
     kind = "erp"
     connect_input = "account"
-    schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600,
+    schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600, "deletes": 3600,
                          "reconcile_stock": 86400}  # the stock check (integrations.sync.reconcile), daily
 
     @property

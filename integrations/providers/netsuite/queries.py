@@ -89,3 +89,26 @@ def sale_lines(transaction_ids: Sequence) -> KeyedQuery:
         key=(("tl.transaction", "transaction"), ("tl.id", "id")),
         conditions=(f"tl.transaction IN ({ids})", "tl.mainline = 'F'", "tl.taxline = 'F'", "tl.item IS NOT NULL"),
     )
+
+
+# NetSuite's deleted-records log (the Deleted Record search / SOAP getDeleted data, as SuiteQL table DeletedRecord):
+# one row per deleted record with its internal id, record type id, name and deletion date. Record type ids are
+# SuiteScript's (``inventoryitem``, ``location``); the item types the items stream reads map to them here.
+ITEM_RECORD_TYPES = {"InvtPart": "inventoryitem", "Assembly": "assemblyitem", "NonInvtPart": "noninventoryitem",
+                     "Kit": "kititem", "Service": "serviceitem", "OthCharge": "otherchargeitem",
+                     "GiftCert": "giftcertificateitem", "Description": "descriptionitem", "Discount": "discountitem"}
+LOCATION_RECORD_TYPES = ("location",)
+
+
+def deleted_records(record_types: Sequence[str], local_since: datetime | None) -> KeyedQuery:
+    """Deletions of ``record_types`` since the cursor (``deleteddate``), by record id. Item ids are unique across
+    item types and location ids among locations, so one query per group keeps ``recordid`` a unique key."""
+    conditions = [sql_in("d.recordtypeid", record_types)]
+    if local_since is not None:
+        conditions.append(modified_since("d.deleteddate", local_since))
+    return KeyedQuery(
+        select="d.recordid, d.recordtypeid, d.name, " + char_timestamp("d.deleteddate", "deleted"),
+        source="deletedrecord d",
+        key=(("d.recordid", "recordid"),),
+        conditions=tuple(conditions),
+    )

@@ -47,8 +47,10 @@ query Levels($location: ID!, $after: String, $query: String) {
 
 # retailLocation (the POS location) replaced the deprecated physicalLocation in 2024-07; the mapper still reads
 # either, for stored payloads.
+# ``refunds { id }`` is cheap (a plain list): only an order that has refunds gets the ORDER_REFUNDS follow-up, whose
+# line connections would be far too dear to request for every order of a page.
 ORDER_FIELDS = ("id createdAt processedAt updatedAt cancelledAt displayFinancialStatus currencyCode "
-                "retailLocation { id }")
+                "retailLocation { id } refunds { id }")
 LINE_FIELDS = ("id sku quantity currentQuantity variant { id } "
                "originalUnitPriceSet { shopMoney { amount currencyCode } }")
 
@@ -65,6 +67,37 @@ ORDER_LINES = """
 query OrderLines($id: ID!, $after: String) {
   order(id: $id) {
     lineItems(first: 100, after: $after) { nodes { """ + LINE_FIELDS + """ } pageInfo { hasNextPage endCursor } }
+  }
+}"""
+
+# Refunds (a return that gives money back is a refund with ``return`` set): each refund line names the sold line.
+REFUND_LINE_FIELDS = "id quantity restockType lineItem { id } priceSet { shopMoney { amount currencyCode } }"
+
+ORDER_REFUNDS = """
+query OrderRefunds($id: ID!) {
+  order(id: $id) {
+    refunds {
+      id createdAt updatedAt return { id }
+      refundLineItems(first: 100) { nodes { """ + REFUND_LINE_FIELDS + """ } pageInfo { hasNextPage endCursor } }
+    }
+  }
+}"""
+
+REFUND_LINES = """
+query RefundLines($id: ID!, $after: String) {
+  refund(id: $id) {
+    refundLineItems(first: 100, after: $after) {
+      nodes { """ + REFUND_LINE_FIELDS + """ } pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+# One order in full (a refunds/create webhook names the order; the sale and its refunds are read as a sync reads them).
+ORDER = """
+query Order($id: ID!) {
+  order(id: $id) {
+    """ + ORDER_FIELDS + """
+    lineItems(first: 100) { nodes { """ + LINE_FIELDS + """ } pageInfo { hasNextPage endCursor } }
   }
 }"""
 

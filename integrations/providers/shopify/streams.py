@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations.sync.reconcile import reconciliation_of
 from integrations.sync.streams import Page, Stream, Watermark, format_time, parse_time
 
-from . import bulk, mappers, queries
+from . import bulk, mappers, orders, queries
 
 BULK_PAGE = 1000  # records handed to ingest per page while streaming a bulk result
 
@@ -166,28 +166,18 @@ class ShopifyInventory(ShopifyStream):
 
 
 class ShopifyOrders(ShopifyStream):
-    """``orders(sortKey: UPDATED_AT, query: "updated_at:>...")`` with their line items; an order with more
-    lines than one page holds is completed with follow-up ``order(id:) { lineItems }`` pages, because ingest
-    replaces an order's lines with the ones it is given."""
+    """``orders(sortKey: UPDATED_AT, query: "updated_at:>...")`` with their line items, each order completed by
+    ``orders.sale_lines`` (further line pages; its refunds when it has any). A refund moves the order's
+    ``updatedAt``, so the next delta reads the order and its refunds again; ingest stores each refund line once."""
 
     name = "orders"
     record_kind = "sales"
     ordered = True
     bulk_query = queries.BULK_ORDERS
 
-    def _all_lines(self, order: dict) -> list[dict]:
-        connection = order.get("lineItems") or {}
-        lines = list(connection.get("nodes") or [])
-        info = connection.get("pageInfo") or {}
-        if info.get("hasNextPage"):
-            for nodes, _after in connection_pages(self.client, queries.ORDER_LINES, {"id": order["id"]},
-                                                  ["order", "lineItems"], after=info.get("endCursor")):
-                lines.extend(nodes)
-        return lines
-
     def pages(self, cursor, *, full=False) -> Iterator[Page]:
         if self.use_bulk(cursor, full):
-            yield from self.bulk_pages(cursor, lambda obj, children: mappers.map_order(obj, children))
+            yield from self.bulk_pages(cursor, lambda obj, children: orders.sale_lines(self.client, obj, children))
             return
         mark = self.watermark(cursor)
         for nodes, after in connection_pages(self.client, queries.ORDERS, {"query": search(mark.since)},
@@ -195,7 +185,7 @@ class ShopifyOrders(ShopifyStream):
             records = []
             for order in nodes:
                 mark.observe(parse_time(order.get("updatedAt")))
-                records.extend(mappers.map_order(order, self._all_lines(order)))
+                records.extend(orders.sale_lines(self.client, order))
             yield Page(records, mark.after_page(after) if after else mark.final())
 
 

@@ -10,10 +10,8 @@ gets from the last segment of a GID.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 
 from integrations.webhooks.base import (
     Envelope,
@@ -27,6 +25,8 @@ from integrations.webhooks.base import (
     signature_matches,
 )
 
+from .rest_orders import _decimal, _id, _when, order_sale_lines
+
 REDACTED_BODY = b'{"redacted": "shopify compliance request"}'
 
 
@@ -37,69 +37,6 @@ def signature_for(raw_body: bytes, *, secret: str) -> str:
 def _header(headers, name: str) -> str:
     """``X-Shopify-<name>``, or the Events system's unprefixed ``shopify-<name>``."""
     return headers.get(f"x-shopify-{name}") or headers.get(f"shopify-{name}") or ""
-
-
-def _when(value, what: str):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise PermanentWebhookError(f"{what} is not an ISO 8601 time: {value!r}")
-    return parsed
-
-
-def _decimal(value, what: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise PermanentWebhookError(f"{what} is not a number: {value!r}")
-
-
-def _id(value) -> str:
-    return "" if value is None else str(value)
-
-
-def _order_state(order: dict) -> str:
-    """As the GraphQL sync reads it (mappers._order_state), from the REST-style fields."""
-    if order.get("cancelled_at"):
-        return "cancelled"
-    status = order.get("financial_status")
-    return "refunded" if status == "refunded" else "open" if status in ("pending", "authorized") else "completed"
-
-
-def order_sale_lines(order: dict) -> list:
-    """An order payload -> SaleLines, the same lines the GraphQL sync (``mappers.map_order``) produces for it:
-    ``current_quantity`` (after edits, removals, cancellation) wins over the ordered ``quantity``, so an edit or a
-    cancellation changes the stored lines in place. Online orders have no location id and are held by ingest."""
-    from inventory.records import SaleLine
-
-    if "id" not in order or "line_items" not in order:
-        raise PermanentWebhookError("order payload has no id or line_items")
-    order_id = _id(order["id"])
-    state = _order_state(order)
-    occurred_at = _when(order.get("processed_at") or order.get("created_at"), f"order {order_id} time")
-    updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
-    lines = []
-    for line in order["line_items"]:
-        quantity = line.get("current_quantity")
-        if quantity is None:
-            quantity = line.get("quantity")
-        lines.append(
-            SaleLine(
-                order_external_id=order_id,
-                line_external_id=_id(line["id"]),
-                location_external_id=_id(order.get("location_id")),
-                item_external_id=_id(line.get("variant_id")),
-                quantity=_decimal(quantity, f"order {order_id} line quantity") or Decimal(0),
-                occurred_at=occurred_at,
-                sku=(line.get("sku") or "").strip(),
-                unit_price=_decimal(line.get("price"), f"order {order_id} line price"),
-                currency=order.get("currency") or "",
-                order_updated_at=updated_at,
-                state=state,
-            )
-        )
-    return lines
 
 
 def product_items(product: dict) -> list:
@@ -148,6 +85,25 @@ def on_order(ctx: WebhookContext) -> HandlerResult:
         return HandlerResult("ignored", "order has no line items")
     counts = ingest_sales(ctx.source, lines, replace_orders=True)
     return HandlerResult("processed", f"order {ctx.payload['id']}: {describe_counts(counts)}")
+
+
+def on_refund(ctx: WebhookContext) -> HandlerResult:
+    """``refunds/create`` names the refund and its order: the order is read in full (its sold lines and every
+    refund, as the orders stream reads it), so the sold lines and the refund lines agree whichever came first."""
+    from integrations.http import client_for
+    from inventory.ingest import ingest_sales
+
+    from .orders import fetch_sale_lines
+
+    if ctx.payload.get("order_id") is None:
+        raise PermanentWebhookError("refund payload has no order_id")
+    order_id = _id(ctx.payload["order_id"])
+    lines = fetch_sale_lines(client_for(ctx.connection), f"gid://shopify/Order/{order_id}")
+    if lines is None:
+        return HandlerResult("ignored", f"order {order_id} of refund {_id(ctx.payload.get('id'))} is gone")
+    counts = ingest_sales(ctx.source, lines, replace_orders=True)
+    return HandlerResult("processed", f"refund {_id(ctx.payload.get('id'))} of order {order_id}: "
+                                      f"{describe_counts(counts)}")
 
 
 def on_product(ctx: WebhookContext) -> HandlerResult:
@@ -331,6 +287,7 @@ class ShopifyWebhooks(WebhookReceiver):
         "orders/create": on_order,
         "orders/updated": on_order,
         "orders/cancelled": on_order,
+        "refunds/create": on_refund,
         "products/update": on_product,
         "products/delete": on_product_delete,
         "inventory_levels/update": on_inventory_level,

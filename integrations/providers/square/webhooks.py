@@ -70,10 +70,13 @@ def ingest_orders(ctx: WebhookContext, order_ids: list[str], location_id: str | 
 
 def _order_reference(ctx: WebhookContext) -> tuple[str, str | None] | HandlerResult:
     """(order id, location id) an order or payment event is about, or the result when it names no order."""
-    if ctx.event.topic.startswith("payment."):
-        payment = _object(ctx, "payment")
+    if ctx.event.topic.startswith(("payment.", "refund.")):
+        # A PaymentRefund names its order as a payment does: an itemized refund's own order (its ``returns``
+        # give back the sold lines), read and mapped like any order, so a redelivery stores nothing twice.
+        kind = ctx.event.topic.split(".", 1)[0]
+        payment = _object(ctx, kind)
         if not payment.get("order_id"):
-            return HandlerResult("ignored", "payment without an order")
+            return HandlerResult("ignored", f"{kind} without an order")
         return payment["order_id"], payment.get("location_id")
     key = "order_created" if ctx.event.topic == "order.created" else "order_updated"
     summary = _object(ctx, key)
@@ -144,10 +147,10 @@ def _object(ctx: WebhookContext, key: str) -> dict:
 
 
 def on_payment(ctx: WebhookContext) -> HandlerResult:
-    payment = _object(ctx, "payment")
-    if not payment.get("order_id"):
-        return HandlerResult("ignored", "payment without an order")
-    return ingest_orders(ctx, [payment["order_id"]], payment.get("location_id"))
+    reference = _order_reference(ctx)
+    if isinstance(reference, HandlerResult):
+        return reference
+    return ingest_orders(ctx, [reference[0]], reference[1])
 
 
 def on_order(ctx: WebhookContext) -> HandlerResult:
@@ -214,6 +217,8 @@ class SquareWebhooks(WebhookReceiver):
     handlers = {
         "payment.created": on_payment,
         "payment.updated": on_payment,
+        "refund.created": on_payment,
+        "refund.updated": on_payment,
         "order.created": on_order,
         "order.updated": on_order,
         "inventory.count.updated": on_inventory_counts,
@@ -222,6 +227,8 @@ class SquareWebhooks(WebhookReceiver):
     batch_handlers = {
         "payment.created": on_orders_batch,
         "payment.updated": on_orders_batch,
+        "refund.created": on_orders_batch,
+        "refund.updated": on_orders_batch,
         "order.created": on_orders_batch,
         "order.updated": on_orders_batch,
         "inventory.count.updated": on_inventory_counts_batch,
