@@ -53,9 +53,9 @@ def processing_figures(scenario: str, load_started, load_ended) -> dict:
 
 class SyncLoad:
     """Two sync runs going for as long as it is started: a full Square and a full Shopify ``orders`` sync from the
-    provider sandbox (in this process, a thread), each in its own ``manage.py sync`` process, as a syncs-queue
-    worker would run it, started again whenever it finishes. Their ingest competes with the webhook worker for the
-    database and the CPU, which is what the variant measures."""
+    provider sandbox (in this process, a thread), each in its own ``manage.py sync --low-priority`` process, as a
+    syncs-queue worker would run it (with its lowered CPU priority), started again whenever it finishes. Their
+    ingest competes with the webhook worker for the database and the CPU, which is what the variant measures."""
 
     def __init__(self, port: int, orders: int):
         from django.conf import settings
@@ -99,8 +99,10 @@ class SyncLoad:
     def _spawn(self, connection) -> subprocess.Popen:
         self.runs_started += 1
         return subprocess.Popen(
+            # --low-priority: the nice value the syncs worker gives itself (integrations/sync/priority.py).
             [sys.executable, "manage.py", "sync", str(connection.pk), "--stream", SYNC_STREAM, "--full",
-             "--no-progress"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--no-progress", "--low-priority"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _keep_two_going(self) -> None:
         procs = [self._spawn(c) for c in self.connections]

@@ -428,6 +428,9 @@ WEBHOOK_PROCESS_BATCH = env.int("WEBHOOK_PROCESS_BATCH", default=100)
 # A sync run's process-wide interpreter settings (integrations/sync/tuning.py: a higher GC threshold and a shorter
 # GIL switch interval while a run executes); False leaves the interpreter's defaults alone.
 SYNC_RUN_TUNING = env.bool("SYNC_RUN_TUNING", default=True)
+# Added to the nice value of a Celery worker that runs syncs and no webhooks (integrations/sync/priority.py), so web
+# intake and webhook processing get the CPU first; 0 leaves the priority alone.
+SYNC_WORKER_NICE = env.int("SYNC_WORKER_NICE", default=10)
 
 # --- issue 16: surviving faults (queues, broker loss, dependency outages) ---
 # Three queues, routed by task-name prefix, each with its own worker (scripts/run.sh, docker-compose.yml), so a
