@@ -51,6 +51,33 @@ def processing_figures(scenario: str, load_started, load_ended) -> dict:
     }
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its descendants: for each live process its own
+    time plus that of its children it has already reaped (a prefork pool's replaced children). Linux /proc only."""
+    proc = Path("/proc")
+    if not proc.joinpath("stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(used.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 class SyncLoad:
     """Two sync runs going for as long as it is started: a full Square and a full Shopify ``orders`` sync from the
     provider sandbox (in this process, a thread), each in its own ``manage.py sync --low-priority`` process, as a
