@@ -179,6 +179,9 @@ def summarize(results: dict) -> dict:
         # The isolation check: with two syncs going, within 1.5x of the quiet figures.
         "syncs_vs_quiet_ack_p99_ratio": _ratio(syncs["p99_ms"], inbox["p99_ms"]),
         "syncs_vs_quiet_lag_p99_ratio": _ratio(syncs["lag_p99_s"], inbox["lag_p99_s"]),
+        # CPU seconds of the worker's processes per 1,000 events it finished (not its database backend's).
+        "inbox_worker_cpu_s_per_1000": inbox.get("worker_cpu_s_per_1000"),
+        "paced_worker_cpu_s_per_1000": results.get("paced", {}).get("worker_cpu_s_per_1000"),
         "paced_requests_per_s": results.get("paced", {}).get("accepted_per_s"),
         "paced_lag_p99_s": results.get("paced", {}).get("lag_p99_s"),
         "lost": sum(r["lost"] for r in processed),
