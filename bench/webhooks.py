@@ -248,10 +248,13 @@ def drain(scenario: str, timeout: float) -> float:
 
 
 def start_worker(args):
-    worker = start([sys.executable, "-m", "celery", "-A", "shelfops", "worker", "-Q", "webhooks", "-P", "prefork", "-c",
-                    str(args.worker_concurrency), "-l", "warning", "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "-n", f"bench-webhooks-{os.getpid()}@%h"],
-                   dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings"))
+    # BENCH_WORKER_LOG=path keeps the worker's log (-l info: every task and its duration) for a look afterwards.
+    log_path = os.environ.get("BENCH_WORKER_LOG")
+    log = open(log_path, "a") if log_path else None  # noqa: SIM115 - the worker writes to it until stopped
+    worker = start([sys.executable, "-m", "celery", "-A", "shelfops", "worker", "-Q", "webhooks", "-P", "prefork",
+                    "-c", str(args.worker_concurrency), "-l", "info" if log else "warning", "--without-gossip",
+                    "--without-mingle", "--without-heartbeat", "-n", f"bench-webhooks-{os.getpid()}@%h"],
+                   dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings"), log=log)
     # Measured from its first answer to a ping, not after a fixed sleep: on a busy machine the worker's start-up
     # (imports, pool) took longer than a short load, which then counted as processing lag.
     from shelfops.celery import app
