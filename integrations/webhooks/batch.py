@@ -181,7 +181,7 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
     compliance request) is a barrier. The groups gathered before it run first, then it, and its connection is
     read again, so the events after it see what it did (a disconnect turns them into "ignored" as one by one)."""
     # The commit need not wait for the disk: lost in a database crash, the whole batch is undone together and its
-    # events are processed again (shelfops/commit.py). The wait was most of a small batch's time.
+    # events are processed again (shelfops/commit.py). So a batch never queues behind the web's commits for the disk.
     with relaxed_transaction():
         locked = _lock(event_pks)
         batch = _Batch()
