@@ -51,11 +51,38 @@ def processing_figures(scenario: str, load_started, load_ended) -> dict:
     }
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its descendants: for each live process its own
+    time plus that of its children it has already reaped (a prefork pool's replaced children). Linux /proc only."""
+    proc = Path("/proc")
+    if not proc.joinpath("stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(used.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 class SyncLoad:
     """Two sync runs going for as long as it is started: a full Square and a full Shopify ``orders`` sync from the
-    provider sandbox (in this process, a thread), each in its own ``manage.py sync`` process, as a syncs-queue
-    worker would run it, started again whenever it finishes. Their ingest competes with the webhook worker for the
-    database and the CPU, which is what the variant measures."""
+    provider sandbox (in this process, a thread), each in its own ``manage.py sync --low-priority`` process, as a
+    syncs-queue worker would run it (with its lowered CPU priority), started again whenever it finishes. Their
+    ingest competes with the webhook worker for the database and the CPU, which is what the variant measures."""
 
     def __init__(self, port: int, orders: int):
         from django.conf import settings
@@ -99,8 +126,10 @@ class SyncLoad:
     def _spawn(self, connection) -> subprocess.Popen:
         self.runs_started += 1
         return subprocess.Popen(
+            # --low-priority: the nice value the syncs worker gives itself (integrations/sync/priority.py).
             [sys.executable, "manage.py", "sync", str(connection.pk), "--stream", SYNC_STREAM, "--full",
-             "--no-progress"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--no-progress", "--low-priority"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _keep_two_going(self) -> None:
         procs = [self._spawn(c) for c in self.connections]
@@ -150,6 +179,9 @@ def summarize(results: dict) -> dict:
         # The issue's isolation check: with two syncs going, within 1.5x of the quiet figures.
         "syncs_vs_quiet_ack_p99_ratio": _ratio(syncs["p99_ms"], inbox["p99_ms"]),
         "syncs_vs_quiet_lag_p99_ratio": _ratio(syncs["lag_p99_s"], inbox["lag_p99_s"]),
+        # CPU seconds of the worker's processes per 1,000 events it finished (not its database backend's).
+        "inbox_worker_cpu_s_per_1000": inbox.get("worker_cpu_s_per_1000"),
+        "paced_worker_cpu_s_per_1000": results.get("paced", {}).get("worker_cpu_s_per_1000"),
         "paced_requests_per_s": results.get("paced", {}).get("accepted_per_s"),
         "paced_lag_p99_s": results.get("paced", {}).get("lag_p99_s"),
         "lost": sum(r["lost"] for r in processed),

@@ -248,10 +248,13 @@ def drain(scenario: str, timeout: float) -> float:
 
 
 def start_worker(args):
-    worker = start([sys.executable, "-m", "celery", "-A", "shelfops", "worker", "-P", "prefork", "-c",
-                    str(args.worker_concurrency), "-l", "warning", "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "-n", f"bench-webhooks-{os.getpid()}@%h"],
-                   dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings"))
+    # BENCH_WORKER_LOG=path keeps the worker's log (-l info: every task and its duration) for a look afterwards.
+    log_path = os.environ.get("BENCH_WORKER_LOG")
+    log = open(log_path, "a") if log_path else None  # noqa: SIM115 - the worker writes to it until stopped
+    worker = start([sys.executable, "-m", "celery", "-A", "shelfops", "worker", "-Q", "webhooks", "-P", "prefork",
+                    "-c", str(args.worker_concurrency), "-l", "info" if log else "warning", "--without-gossip",
+                    "--without-mingle", "--without-heartbeat", "-n", f"bench-webhooks-{os.getpid()}@%h"],
+                   dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings"), log=log)
     # Measured from its first answer to a ping, not after a fixed sleep: on a busy machine the worker's start-up
     # (imports, pool) took longer than a short load, which then counted as processing lag.
     from shelfops.celery import app
@@ -320,6 +323,7 @@ def main():
     gunicorn = start([sys.executable, "-m", "gunicorn", "shelfops.wsgi:application", "-b", f"127.0.0.1:{port}",
                       "-w", str(args.web_workers), "--log-level", "warning"], env)
     worker = None
+    worker_cpu = None
     syncs = None
     results = {}
     try:
@@ -350,6 +354,7 @@ def main():
                                                       args.sync_orders).start()
             if scenario in PROCESSED and not args.worker_after_load:
                 worker = start_worker(args)
+                worker_cpu = _webhooks_processing.tree_cpu_seconds(worker.pid)
             maker = EventMaker(scenario, _ORDER_BASES[scenario])
             pace = f", paced at {args.paced_rate:.0f}/s" if scenario == "paced" else ""
             print(f"== {scenario}: {args.duration:.0f} s, {args.connections} connections{pace}")
@@ -375,9 +380,16 @@ def main():
                 figures["socket_errors"] = run["socket_errors"]
                 figures.update(max_ms=run["max_ms"], raw_p50_ms=run["raw_p50_ms"], raw_p99_ms=run["raw_p99_ms"])
             if scenario in PROCESSED:
-                worker = worker or start_worker(args)
+                if worker is None:
+                    worker = start_worker(args)
+                    worker_cpu = _webhooks_processing.tree_cpu_seconds(worker.pid)
                 figures["drain_after_load_s"] = round(drain(scenario, timeout=300), 1)
                 figures.update(_webhooks_processing.processing_figures(scenario, load_started, load_ended))
+                # The worker's own CPU (its processes, not its database backend) per 1,000 events it finished:
+                # unlike the rates, it does not depend on how busy the machine was.
+                used = _webhooks_processing.tree_cpu_seconds(worker.pid)
+                if used is not None and worker_cpu is not None and figures["processed_final"]:
+                    figures["worker_cpu_s_per_1000"] = round((used - worker_cpu) * 1000 / figures["processed_final"], 3)
             if syncs is not None:
                 figures.update(syncs.stop())
                 syncs = None

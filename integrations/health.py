@@ -269,7 +269,9 @@ def store_health(connection, health: Health) -> Health:
     if connection.health_state == health.state and connection.health_reasons == new_json:
         return health  # unchanged since the row was read: no lock, no write (the common case every minute)
     with transaction.atomic():
-        row = Connection.objects.select_for_update().only("health_state", "health_reasons").get(pk=connection.pk)
+        # NO KEY: does not block the webhook inbox's INSERTs that name this connection (see oauth/locks.py).
+        row = (Connection.objects.select_for_update(no_key=True).only("health_state", "health_reasons")
+               .get(pk=connection.pk))
         old_state, old_codes = row.health_state, {r.get("code") for r in row.health_reasons or []}
         if old_state == health.state and row.health_reasons == new_json:
             return health

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfops.settings")
 
@@ -20,3 +21,12 @@ def ping(marker_path: str | None = None) -> str:
         with open(marker_path, "w") as fh:
             fh.write("pong")
     return "pong"
+
+
+@worker_init.connect
+def _lower_sync_worker_priority(sender=None, **kwargs):
+    """A worker that runs syncs and no webhooks gives way on the CPU (integrations/sync/priority.py). Runs before
+    the pool starts, so its processes or threads inherit the lower priority."""
+    from integrations.sync.priority import lower_if_sync_worker
+
+    lower_if_sync_worker(sender.app.amqp.queues.consume_from)

@@ -43,5 +43,9 @@ def connection_lock(connection_id: int):
         from integrations.models import Connection
 
         with transaction.atomic():
-            Connection.objects.select_for_update().filter(pk=connection_id).values_list("pk", flat=True).first()
+            # NO KEY: a plain FOR UPDATE would also block every INSERT naming this connection (a webhook event's
+            # foreign key takes a KEY SHARE lock on it), so acknowledging its webhooks would wait for the refresh.
+            Connection.objects.select_for_update(no_key=True).filter(pk=connection_id).values_list(
+                "pk", flat=True
+            ).first()
             yield

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from integrations.models import Connection
 from integrations.providers import get_provider
+from shelfops.commit import require_durable_commit
 
 from .base import OAuthFlow
 from .errors import TokenRefreshError
@@ -98,6 +99,9 @@ def _refresh_locked(current: Connection, flow: OAuthFlow) -> Exception | None:
     apply_tokens(current, tokens, now, is_refresh=True)
     if current.problem and current.status == Connection.Status.ACTIVE:
         current.problem = ""
+    # The provider has already retired the old refresh token: a caller's transaction that relaxed its commit
+    # (webhook processing) must wait for the disk again, or a database crash could lose the only valid one.
+    require_durable_commit()
     current.save(update_fields=TOKEN_FIELDS + ["updated_at"])
     logger.info("refreshed token for %s connection %s (expires %s)", current.provider, current.pk,
                 current.token_expires_at)

@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
 from integrations.models import WebhookEvent
+from shelfops.commit import relaxed_transaction
+from shelfops.pg_arrays import binary_params_cursor
 
 from .base import HandlerResult, WebhookContext
 from .processing import FINAL, apply_failure, apply_result, context_for
@@ -78,8 +80,13 @@ class _Batch:
         self.settle(ctx.event, result)
 
     def run_groups(self, groups: dict[tuple, tuple[object, list[WebhookContext]]]) -> None:
-        for (_, hook), (receiver, contexts) in groups.items():
-            self.run_group(hook, contexts, receiver)
+        # In one fixed order (connection, then hook), not in order of first receipt: two batches running at once
+        # then take their row locks (new mappings, levels) group by group in the same order, so neither holds one
+        # group's locks while waiting for the other's (seen: a Square group and a Shopify group deadlocking on new
+        # mappings in bench/webhooks.py). Groups of one flush are independent, so the order changes no outcome.
+        for key in sorted(groups, key=_group_order):
+            receiver, contexts = groups[key]
+            self.run_group(key[1], contexts, receiver)
         groups.clear()
 
     def run_group(self, hook, contexts: list[WebhookContext], receiver) -> None:
@@ -89,9 +96,12 @@ class _Batch:
                 if len(outcomes) != len(contexts):
                     raise RuntimeError(f"batch hook returned {len(outcomes)} outcomes for {len(contexts)} events")
         except Exception as exc:  # noqa: BLE001 - fall back to one savepoint per event
-            if _account_wide(exc):
+            if _account_wide(exc) or _lock_conflict(exc):
                 # The provider is down or out of budget for this account: every event of the group would meet the
                 # same answer one by one, so each is retried on its own schedule without asking N more times.
+                # Likewise a deadlock with another batch: the other one still waits for locks this transaction
+                # holds, so running the events one by one here would deadlock again, a second each; moving on (the
+                # batch commits soon) lets the other finish, and these events are retried shortly.
                 for ctx in contexts:
                     self.settle(ctx.event, exc, traceback.format_exc())
                 return
@@ -104,19 +114,66 @@ class _Batch:
             self.settle(ctx.event, outcome)
 
 
+def _group_order(key: tuple) -> tuple:
+    connection_id, hook = key
+    return connection_id or 0, hook.__module__, hook.__qualname__
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: transient, the same work succeeds once the other side ends.
+_LOCK_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    from django.db import OperationalError
+
+    cause = exc.__cause__
+    return isinstance(exc, OperationalError) and getattr(cause, "sqlstate", None) in _LOCK_CONFLICTS
+
+
 def _account_wide(exc: BaseException) -> bool:
     from integrations.http.errors import ProviderRateLimited, ProviderUnavailable
 
     return isinstance(exc, ProviderUnavailable | ProviderRateLimited)
 
 
+# Not read by processing: left out of the locking query (a JSON column decoded per row for nothing).
+_UNREAD = frozenset({"headers", "error", "traceback"})
+
+
 def _lock(event_pks: Sequence[int]) -> list[WebhookEvent]:
-    return list(
-        WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("connection")
-        .filter(pk__in=list(event_pks))
-        .order_by("received_at", "pk")
-    )
+    """Lock the given events still to do, in receipt order. Final events are left out in the query itself (their
+    ids end up in ``skipped``). On PostgreSQL, one array parameter: the ORM's ``IN`` list of 100 placeholders made a
+    statement the client-side cursor re-parsed on every batch."""
+    final = sorted(FINAL)
+    if connection.vendor != "postgresql":
+        return list(
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .defer(*_UNREAD).filter(pk__in=list(event_pks)).exclude(status__in=final)
+            .order_by("received_at", "pk")
+        )
+    meta = WebhookEvent._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields if f.name not in _UNREAD)
+    return list(WebhookEvent.objects.raw(
+        f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = ANY(%s::bigint[]) "
+        f"AND NOT ({quote(meta.get_field('status').column)} = ANY(%s::text[])) "
+        f"ORDER BY {quote(meta.get_field('received_at').column)}, {quote(meta.pk.column)} FOR UPDATE SKIP LOCKED",
+        [list(event_pks), final],
+    ))
+
+
+def _attach_connections(events: list[WebhookEvent]) -> None:
+    """One shared Connection per connection id, read once per batch (its encrypted fields decrypted once, not once
+    per event as a join did), so a refresh after a barrier event reaches every event of that connection."""
+    from integrations.models import Connection
+
+    # order_by(): the model's default ordering follows ``retailer`` (a join to order a dict by) and was most of the
+    # cost of this read for a small batch.
+    connections = Connection.objects.order_by().in_bulk({e.connection_id for e in events if e.connection_id})
+    for event in events:
+        if event.connection_id is not None:
+            # A connection deleted since the event was stored: the event fails as unmatched, as with the join.
+            event.connection = connections.get(event.connection_id)
 
 
 def process_batch(event_pks: Sequence[int]) -> BatchReport:
@@ -125,20 +182,17 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
     Receipt order is kept where it can matter: an event without a batch hook (an uninstall, a catalog change, a
     compliance request) is a barrier. The groups gathered before it run first, then it, and its connection is
     read again, so the events after it see what it did (a disconnect turns them into "ignored" as one by one)."""
-    with transaction.atomic():
+    # The commit need not wait for the disk: lost in a database crash, the whole batch is undone together and its
+    # events are processed again (shelfops/commit.py). So a batch never queues behind the web's commits for the disk.
+    with relaxed_transaction():
         locked = _lock(event_pks)
         batch = _Batch()
         seen = {e.pk for e in locked}
+        # Locked by another worker, already final, or gone.
         batch.report.skipped = [pk for pk in event_pks if pk not in seen]
-        connections: dict[int, object] = {}
-        for event in locked:  # one shared Connection per connection id, so a refresh reaches every event
-            if event.connection_id is not None:
-                event.connection = connections.setdefault(event.connection_id, event.connection)
+        _attach_connections(locked)
         groups: dict[tuple, tuple[object, list[WebhookContext]]] = {}
         for event in locked:
-            if event.status in FINAL:
-                batch.report.skipped.append(event.pk)
-                continue
             event.attempts += 1
             try:
                 prepared = context_for(event)
@@ -173,6 +227,29 @@ def process_batch(event_pks: Sequence[int]) -> BatchReport:
 
 
 def record_outcomes(events: list[WebhookEvent]) -> None:
+    """Write every event's outcome: on PostgreSQL one ``UPDATE ... FROM unnest(<one array per column>)`` for the
+    whole batch, whatever each event came to; elsewhere ``_record_outcomes_orm``."""
+    if not events:
+        return
+    if connection.vendor != "postgresql":
+        _record_outcomes_orm(events)
+        return
+    meta = WebhookEvent._meta
+    quote = connection.ops.quote_name
+    fields = [meta.pk, *(meta.get_field(name) for name in OUTCOME_FIELDS)]
+    columns = [quote(f.column) for f in fields]
+    arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    values = [[getattr(e, f.attname) for e in events] for f in fields]
+    with binary_params_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(columns)}) "
+            f"WHERE t.{columns[0]} = v.{columns[0]}",
+            values,
+        )
+
+
+def _record_outcomes_orm(events: list[WebhookEvent]) -> None:
     """Write every event's outcome set-wise: one UPDATE per set of events that share everything but their outcome
     text (a group's events: same status and times, each naming its own order), the texts as one CASE; events whose
     state is their own (a failure's traceback) go together in one ``bulk_update``."""

@@ -10,7 +10,9 @@ shape serves both; only how the rows reach the server and how "created" is told 
   catalog bloat. Its name carries a hash of the column list, so a session that outlives a column change builds
   a new one instead of copying into the old shape. ``RETURNING (xmax = 0)`` tells an
   inserted row from an updated one, aggregated in the server so no per-row result comes back.
-- PostgreSQL small batch and SQLite: a multi-row ``VALUES`` list with bound parameters.
+- PostgreSQL small batch: one array parameter per column, ``unnest``-ed in the server (a statement whose text
+  does not grow with the batch).
+- SQLite (and a spec without PostgreSQL types): a multi-row ``VALUES`` list with bound parameters.
   SQLite has no ``xmax``; a row whose ``created_at`` is this batch's timestamp was inserted by it.
 
 The ``WHERE`` on ``DO UPDATE`` is what makes "unchanged" real: a row whose values are all the same, or whose
@@ -109,6 +111,8 @@ def upsert(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: int) -> tu
 
 
 def _upsert_values(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: int) -> tuple[int, int]:
+    if is_postgres() and spec.copy_types:
+        return _upsert_arrays(spec, rows)
     placeholder = "(" + ", ".join(["%s"] * len(spec.columns)) + ")"
     params = [v for row in rows for v in row]
     insert = (
@@ -132,6 +136,28 @@ def _upsert_values(spec: UpsertSpec, rows: Sequence[tuple], created_at_index: in
     # The driver may hand back a naive datetime or the stored text; both print as Django stored them.
     created = sum(1 for (created_at,) in returned if str(created_at) == str(batch_created_at))
     return created, len(returned) - created
+
+
+def _upsert_arrays(spec: UpsertSpec, rows: Sequence[tuple]) -> tuple[int, int]:
+    """PostgreSQL, small batch: one binary array parameter per column, unnested in the server (shelfops/pg_arrays.py).
+    The statement's text is the same whatever the batch size, so the driver converts it once per process; a
+    ``VALUES`` list of one placeholder per value was re-parsed by the client-side cursor on every call (profiled
+    with bench/webhooks_cpu.py: that parse was the largest single cost of processing a webhook batch).
+    ``WITH ORDINALITY`` keeps the caller's key order, so concurrent batches still lock rows in the same order."""
+    cols = ", ".join(spec.columns)
+    from shelfops.pg_arrays import binary_params_cursor
+
+    arrays = ", ".join(f"%b::{kind}[]" for kind in spec.copy_types)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    with binary_params_cursor() as cursor:
+        cursor.execute(
+            f"WITH up AS (INSERT INTO {spec.table} AS t ({cols}) SELECT {cols} FROM unnest({arrays}) "
+            f"WITH ORDINALITY AS s({cols}, row_number) ORDER BY row_number {spec.sql_tail()} "
+            "RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted), count(*) FROM up",
+            columns,
+        )
+        created, written = cursor.fetchone()
+    return created, written - created
 
 
 def _upsert_staged(spec: UpsertSpec, rows: Sequence[tuple]) -> tuple[int, int]:

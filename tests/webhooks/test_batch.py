@@ -253,3 +253,58 @@ def test_an_event_without_a_batch_hook_keeps_its_place_in_receipt_order(shopify_
     # As one by one: the order received after the uninstall finds the connection disconnected.
     assert WebhookEvent.objects.get(pk=after.pk).outcome == "connection is disconnected"
     assert set(Transaction.objects.values_list("external_order_id", flat=True)) == {"9700"}
+
+
+# --- two batches at once ---------------------------------------------------------------------------------------
+
+def test_groups_run_in_the_same_order_whatever_order_their_events_arrived_in(shopify_connection, monkeypatch):
+    """Two batches running at once take their locks group by group in one order (no deadlock between them)."""
+    from integrations.webhooks import batch as batch_module
+
+    ran = []
+    original = batch_module._Batch.run_group
+
+    def spy(self, hook, contexts, receiver):
+        ran.append(hook.__name__)
+        return original(self, hook, contexts, receiver)
+
+    monkeypatch.setattr(batch_module._Batch, "run_group", spy)
+
+    def level(n):
+        return deliver("shopify", shopify_request("inventory_levels/update", {
+            "inventory_item_id": 800 + n, "location_id": 7001, "available": n, "updated_at": "2026-09-01T12:00:00Z"}))
+
+    first = [level(1), order_event(9800, [(1, 501, 1, "2.00")], "2026-09-01T10:00:00Z")]
+    second = [order_event(9801, [(1, 502, 1, "2.00")], "2026-09-01T10:00:00Z"), level(2)]
+    process_batch([e.pk for e in first])
+    process_batch([e.pk for e in second])
+
+    assert ran[:2] == ran[2:] and sorted(ran[:2]) == ["on_inventory_levels_batch", "on_orders_batch"]
+    assert statuses(first + second) == [Status.PROCESSED] * 4
+
+
+def test_a_group_that_deadlocks_is_retried_later_not_run_one_by_one(shopify_connection, monkeypatch):
+    """After a deadlock the other batch still waits for this one's locks: running the events one by one in the
+    same transaction would deadlock again, so they are queued for a retry and the batch goes on."""
+    import psycopg
+    from django.db import OperationalError
+
+    from integrations.webhooks.base import receiver_for
+
+    def deadlocked(contexts):
+        try:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        except psycopg.Error as exc:
+            raise OperationalError("deadlock detected") from exc
+
+    receiver = receiver_for("shopify")
+    monkeypatch.setitem(receiver.batch_handlers, "orders/updated", deadlocked)
+    events = [order_event(9900 + n, [(1, 501, 1, "2.00")], "2026-09-01T10:00:00Z") for n in range(3)]
+
+    report = process_batch([e.pk for e in events])
+
+    assert statuses(events) == [Status.QUEUED] * 3
+    assert set(report.retries) == {e.pk for e in events}
+    assert not Transaction.objects.exists()  # the per-event handlers did not run
+    assert {e.next_attempt_at is not None for e in WebhookEvent.objects.filter(pk__in=[e.pk for e in events])} == {
+        True}

@@ -150,3 +150,29 @@ def test_a_batch_sends_an_event_to_retry_as_its_own_delayed_task(square_connecti
     assert queued_messages() == [("integrations.webhooks.process_event", [event.pk])]
     broker = get_redis(settings.CELERY_BROKER_URL)
     assert json.loads(broker.lrange(QUEUE, 0, -1)[0])["headers"]["eta"]  # delayed by the row's backoff
+
+
+@override_settings(WEBHOOK_PROCESS_BATCH=2, WEBHOOK_DISPATCH_BATCH=3)
+def test_the_dispatcher_task_sends_full_claims_and_processes_the_last_small_one_itself(shopify_connection):
+    from integrations.webhooks.tasks import dispatch_received_events
+
+    events = [deliver("shopify", order_delivery(n)) for n in range(5)]
+    app.control.purge()
+
+    assert dispatch_received_events() == 5  # claims of 3 (sent: 2 + 1 a task) and 2 (kept and processed here)
+    pks = [e.pk for e in events]
+    assert queued_messages() == [("integrations.webhooks.process_batch", [chunk]) for chunk in (pks[0:2], pks[2:3])]
+    rows = {r.pk: r.status for r in WebhookEvent.objects.filter(pk__in=pks)}
+    assert [rows[pk] for pk in pks] == [Status.QUEUED] * 3 + [Status.PROCESSED] * 2
+    assert dispatch_received_events() == 0
+
+
+@override_settings(WEBHOOK_PROCESS_BATCH=2, WEBHOOK_DISPATCH_BATCH=3)
+def test_a_last_claim_larger_than_a_processing_batch_is_sent_not_kept(shopify_connection):
+    events = [deliver("shopify", order_delivery(n)) for n in range(3)]
+    app.control.purge()
+
+    # One claim of 3 = the claim size: not the last one, sent (2 + 1); the next claim finds nothing.
+    assert dispatch.claim_and_send(keep=2) == (3, [])
+    pks = [e.pk for e in events]
+    assert queued_messages() == [("integrations.webhooks.process_batch", [chunk]) for chunk in (pks[0:2], pks[2:3])]

@@ -14,6 +14,7 @@ from audit import record
 from integrations.models import Connection, SyncRun
 from integrations.sync import engine, services
 from integrations.sync.drift import summary as drift_summary
+from integrations.sync.priority import lower_priority
 
 
 def find_connection(ref: str) -> Connection:
@@ -44,8 +45,13 @@ class Command(BaseCommand):
                                  "every data stream of the provider")
         parser.add_argument("--full", action="store_true", help="full resync: ignore the saved cursor")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+        parser.add_argument("--low-priority", action="store_true",
+                            help="lower this process's CPU priority by SYNC_WORKER_NICE, as the syncs worker does")
 
-    def handle(self, *args, connection: str, streams, full: bool, no_progress: bool, **options):
+    def handle(self, *args, connection: str, streams, full: bool, no_progress: bool, low_priority: bool = False,
+               **options):
+        if low_priority:  # give way to webhook intake on the CPU, as the syncs worker does
+            lower_priority()
         conn = find_connection(connection)
         names = streams or services.stream_names(conn)
         unknown = [name for name in names if name not in services.all_stream_names(conn)]
