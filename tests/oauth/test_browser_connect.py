@@ -54,7 +54,7 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
     assert connection.display_name == name and name in row.inner_text()
     if provider == "shopify":
         hooks = connection.settings["webhooks"]
-        assert len(hooks["registered"]) == 7 and hooks["failed"] == [], hooks  # incl. PRODUCTS_DELETE
+        assert len(hooks["registered"]) == 8 and hooks["failed"] == [], hooks  # incl. PRODUCTS_DELETE, REFUNDS_CREATE
 
 
 def test_denial_in_a_browser_shows_the_error_page(page, live_server, sandbox_for_portal, merchant_user):
