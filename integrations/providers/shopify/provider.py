@@ -1,7 +1,8 @@
 from django.conf import settings
 
-from ..base import Provider, RatePolicy
+from ..base import ConnectField, Provider, RatePolicy
 from ..registry import register
+from . import limiters  # noqa: F401  (registers the shopify_rest and shopify_graphql limiter kinds)
 
 
 def shop_base_url(shop: str) -> str:
@@ -14,7 +15,7 @@ class ShopifyProvider(Provider):
     sandbox_credentials = frozenset({"shelfops-local-shopify-app", "shpss_shelfops_local_secret"})
     name = "Shopify"
     kind = "pos"
-    connect_input = "shop"
+    connect_fields = (ConnectField("shop", "Shop address", "your-store.myshopify.com"),)
     # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
     # limits are learnt from extensions.cost.throttleStatus.
     rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)
@@ -24,6 +25,11 @@ class ShopifyProvider(Provider):
         from .oauth import ShopifyOAuth
 
         return ShopifyOAuth(self)
+
+    def webhooks(self):
+        from .webhooks import receiver
+
+        return receiver
 
     def api_base_url(self, connection) -> str:
         return f"{shop_base_url(connection.external_account_id)}/admin/api/{settings.SHOPIFY_API_VERSION}"

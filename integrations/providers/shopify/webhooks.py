@@ -352,14 +352,14 @@ class ShopifyWebhooks(WebhookReceiver):
     def given_signature(self, headers) -> str:
         return _header(headers, "hmac-sha256")
 
-    def verify(self, raw_body: bytes, headers) -> bool:
+    def verify(self, raw_body: bytes, headers, *, subscription=None) -> bool:
         secret = settings.SHOPIFY_CLIENT_SECRET
         given = self.given_signature(headers)
         if not secret or not given:
             return False
         return signature_matches(signature_for(raw_body, secret=secret), given)
 
-    def envelope(self, raw_body: bytes, payload, headers) -> Envelope:
+    def envelope(self, raw_body: bytes, payload, headers, *, subscription=None) -> Envelope:
         event_id = _header(headers, "event-id") or _header(headers, "webhook-id") or body_fingerprint(raw_body)
         error = "payload is not a JSON object" if payload is not None and not isinstance(payload, dict) else ""
         return Envelope(event_id, _header(headers, "topic"), _header(headers, "shop-domain").lower(), error)
