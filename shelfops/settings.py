@@ -5,6 +5,7 @@ providers pointed at the local sandbox (``SANDBOX_URL``). Set ``DATABASE_URL`` /
 PostgreSQL and Redis (broker, cache, shared rate budgets, locks).
 """
 
+import os
 import secrets
 from datetime import timedelta
 from importlib import import_module
@@ -419,6 +420,11 @@ WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
 # "local" is the zero-configuration default of `make run` / `make test`; "production" refuses to start on any
 # missing or unsafe setting (shelfops/production.py here, shelfops/checks.py for the provider rules).
 SHELFOPS_ENV = env.str("SHELFOPS_ENV", default="local")
+# oauthlib refuses to build a consent URL on plain http. Only the local sandbox is plain http, and production
+# mode refuses providers pointed at it, so outside production the sandbox is allowed; in production the library's
+# https rule stands.
+if SHELFOPS_ENV != "production":
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 # Bearer token for GET /metrics (built by the metrics work); required in production.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # /healthz and /readyz are answered before host validation and the HTTPS redirect, so a container health check

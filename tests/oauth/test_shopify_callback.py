@@ -131,8 +131,9 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
     connection = Connection.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/portal/connections/{connection.pk}/"
     exchange = json.loads(responses.calls[0].request.body)
-    assert exchange == {"client_id": "shelfops-local-shopify-app", "client_secret": SECRET,
-                        "code": "shopify-code-123", "expiring": 1}
+    # oauthlib's authorization-code body: grant_type is the RFC 6749 default Shopify also accepts
+    assert exchange == {"grant_type": "authorization_code", "client_id": "shelfops-local-shopify-app",
+                        "client_secret": SECRET, "code": "shopify-code-123", "expiring": 1}
     assert (connection.retailer, connection.external_account_id, connection.status) == (
         retailer, "demo.myshopify.com", Connection.Status.ACTIVE)
     assert connection.access_token == "shpat_secret_access" and connection.refresh_token == "shprt_secret_refresh"
