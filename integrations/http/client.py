@@ -314,7 +314,8 @@ class ProviderClient(PaginationMixin, DownloadMixin):
         record = calllog.AttemptRecord(
             provider=self.provider.key, account=self.account_key, method=call.method, url=call.logged_url,
             attempt=progress.attempt, duration_ms=duration_ms, status=status, retry_reason=progress.retry_reason,
-            budget_left=call.limiter.budget_left(), request_id=calllog.request_id_of(response), error=error,
+            budget_left=call.limiter.budget_left(),
+            request_id=calllog.request_id_of(response, self.provider.request_id_headers), error=error,
         )
         calllog.write(record, self.connection)
         level = logging.WARNING if failure is not None else logging.INFO

@@ -49,6 +49,9 @@ class Provider(ABC):
     # The first field names the external account: a reconnect link fills it with the connection's account id.
     connect_fields: tuple[ConnectField, ...] = ()
 
+    # Response headers naming the provider's request id (call log), besides the generic X-Request-Id.
+    request_id_headers: tuple[str, ...] = ()
+
     # Settings this provider reads: <PREFIX>_ENVIRONMENT and <PREFIX>_<credential> (empty prefix = key upper-cased).
     settings_prefix: str = ""
     credential_settings: tuple[str, ...] = ("CLIENT_ID", "CLIENT_SECRET")

@@ -15,6 +15,7 @@ class NetSuiteProvider(Provider):
     key = "netsuite"
     sandbox_credentials = frozenset({"shelfops-local-netsuite-client", "shelfops-local-netsuite-secret"})
     name = "NetSuite"
+    request_id_headers = ("x-n-operationid",)
     kind = "erp"
     connect_fields = (ConnectField("account", "Account id", "1234567 or 1234567_SB1"),)
     schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600}

@@ -14,6 +14,7 @@ class ShopifyProvider(Provider):
     key = "shopify"
     sandbox_credentials = frozenset({"shelfops-local-shopify-app", "shpss_shelfops_local_secret"})
     name = "Shopify"
+    request_id_headers = ("x-shopify-request-id",)
     kind = "pos"
     connect_fields = (ConnectField("shop", "Shop address", "your-store.myshopify.com"),)
     # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
