@@ -41,5 +41,10 @@ def provider_admin_fields() -> dict[str, forms.Field]:
     return fields
 
 
-# Declared on the class (not added in __init__) so the admin's fieldsets may name them.
-ConnectionForm = type("ConnectionForm", (BaseConnectionForm,), provider_admin_fields())
+def connection_form() -> type[BaseConnectionForm]:
+    """The form class with every registered provider's fields declared on it (not added in ``__init__``, so the
+    admin's fieldsets may name them). Built per request by the admin: the registry decides, not this module."""
+    return type("ConnectionForm", (BaseConnectionForm,), provider_admin_fields())
+
+
+ConnectionForm = connection_form()

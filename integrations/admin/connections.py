@@ -6,7 +6,7 @@ from audit import record
 from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
-from .connection_form import ConnectionForm, provider_admin_fields
+from .connection_form import ConnectionForm, connection_form, provider_admin_fields
 from .connection_page import ConnectionPageMixin
 from .display import cut, status_badge
 from .health_filters import ConnectionHealthFilter
@@ -90,6 +90,21 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     @admin.display(description="problem")
     def problem_text(self, obj):
         return cut(obj.problem, 50) or "-"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = connection_form()
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        """The class fieldsets with the Credentials section's provider fields as registered now."""
+        extra = list(provider_admin_fields())
+        fieldsets = []
+        for title, options in self.fieldsets:
+            fields = list(options["fields"])
+            if title == "Credentials":
+                fields = [f for f in fields if f not in extra] + extra
+            fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
