@@ -10,10 +10,8 @@ gets from the last segment of a GID.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 
 from integrations.webhooks.base import (
     Envelope,
@@ -27,7 +25,10 @@ from integrations.webhooks.base import (
     signature_matches,
 )
 
+from . import mappers
+
 REDACTED_BODY = b'{"redacted": "shopify compliance request"}'
+_id = mappers.payload_id  # payload ids as the strings stored everywhere
 
 
 def signature_for(raw_body: bytes, *, secret: str) -> str:
@@ -39,105 +40,24 @@ def _header(headers, name: str) -> str:
     return headers.get(f"x-shopify-{name}") or headers.get(f"shopify-{name}") or ""
 
 
-def _when(value, what: str):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise PermanentWebhookError(f"{what} is not an ISO 8601 time: {value!r}")
-    return parsed
-
-
-def _decimal(value, what: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
+def _mapped(mapper, payload):
+    """Payload mapping lives in ``mappers`` (shared with the sync); an unreadable payload fails its event."""
     try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise PermanentWebhookError(f"{what} is not a number: {value!r}")
-
-
-def _id(value) -> str:
-    return "" if value is None else str(value)
-
-
-def _order_state(order: dict) -> str:
-    """As the GraphQL sync reads it (mappers._order_state), from the REST-style fields."""
-    if order.get("cancelled_at"):
-        return "cancelled"
-    status = order.get("financial_status")
-    return "refunded" if status == "refunded" else "open" if status in ("pending", "authorized") else "completed"
+        return mapper(payload)
+    except mappers.PayloadError as exc:
+        raise PermanentWebhookError(str(exc)) from None
 
 
 def order_sale_lines(order: dict) -> list:
-    """An order payload -> SaleLines, the same lines the GraphQL sync (``mappers.map_order``) produces for it:
-    ``current_quantity`` (after edits, removals, cancellation) wins over the ordered ``quantity``, so an edit or a
-    cancellation changes the stored lines in place. Online orders have no location id and are held by ingest."""
-    from inventory.records import SaleLine
-
-    if "id" not in order or "line_items" not in order:
-        raise PermanentWebhookError("order payload has no id or line_items")
-    order_id = _id(order["id"])
-    state = _order_state(order)
-    occurred_at = _when(order.get("processed_at") or order.get("created_at"), f"order {order_id} time")
-    updated_at = _when(order["updated_at"], "order updated_at") if order.get("updated_at") else None
-    lines = []
-    for line in order["line_items"]:
-        quantity = line.get("current_quantity")
-        if quantity is None:
-            quantity = line.get("quantity")
-        lines.append(
-            SaleLine(
-                order_external_id=order_id,
-                line_external_id=_id(line["id"]),
-                location_external_id=_id(order.get("location_id")),
-                item_external_id=_id(line.get("variant_id")),
-                quantity=_decimal(quantity, f"order {order_id} line quantity") or Decimal(0),
-                occurred_at=occurred_at,
-                sku=(line.get("sku") or "").strip(),
-                unit_price=_decimal(line.get("price"), f"order {order_id} line price"),
-                currency=order.get("currency") or "",
-                order_updated_at=updated_at,
-                state=state,
-            )
-        )
-    return lines
+    return _mapped(mappers.map_order_payload, order)
 
 
 def product_items(product: dict) -> list:
-    from inventory.records import Item
-
-    title = product.get("title") or ""
-    items = []
-    for variant in product.get("variants") or []:
-        variant_title = variant.get("title") or ""
-        name = title if variant_title in ("", "Default Title") else f"{title} - {variant_title}"
-        updated = variant.get("updated_at") or product.get("updated_at")
-        items.append(
-            Item(
-                external_id=_id(variant["id"]),
-                sku=variant.get("sku") or "",
-                barcode=variant.get("barcode") or "",
-                name=name[:500],
-                updated_at=_when(updated, "variant updated_at") if updated else None,
-                secondary_id=_id(variant.get("inventory_item_id")),
-                parent_external_id=_id(product.get("id")),
-            )
-        )
-    return items
+    return _mapped(mappers.map_product_payload, product)
 
 
 def inventory_level(payload: dict):
-    from inventory.records import StockLevel
-
-    for key in ("inventory_item_id", "location_id", "updated_at"):
-        if payload.get(key) is None:
-            raise PermanentWebhookError(f"inventory level payload has no {key}")
-    return StockLevel(
-        location_external_id=_id(payload["location_id"]),
-        item_external_id=_id(payload["inventory_item_id"]),
-        item_id_is_secondary=True,
-        available=_decimal(payload.get("available"), "available"),
-        as_of=_when(payload["updated_at"], "updated_at"),
-    )
+    return _mapped(mappers.map_inventory_level_payload, payload)
 
 
 def on_order(ctx: WebhookContext) -> HandlerResult:
@@ -168,7 +88,8 @@ def on_product_delete(ctx: WebhookContext) -> HandlerResult:
     # The payload carries no time: when Shopify told us is the best "when" there is.
     counts = mark_deleted_at_source(ctx.source, parent_external_ids=[_id(ctx.payload["id"])],
                                     at=ctx.event.received_at)
-    return HandlerResult("processed", f"product {_id(ctx.payload['id'])} deleted: {describe_counts(counts)}")
+    product_id = _id(ctx.payload["id"])
+    return HandlerResult("processed", f"product {product_id} deleted: {describe_counts(counts)}")
 
 
 def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
