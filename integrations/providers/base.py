@@ -93,8 +93,19 @@ class Provider(ABC):
 
     def webhooks(self):
         """Webhook hook: this provider's ``integrations.webhooks.base.WebhookReceiver``, or None when it sends no
-        webhooks. A provider with a receiver is routed at ``POST /webhooks/<key>/``. Imported lazily."""
-        return None
+        webhooks. A provider with a receiver is routed at ``POST /webhooks/<key>/``. By default the ``receiver``
+        of the package's ``webhooks`` module, if it has one (imported lazily, on the first delivery)."""
+        from importlib import import_module
+
+        package = type(self).__module__.rpartition(".")[0]
+        name = f"{package}.webhooks"
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a broken import inside the module is a bug, not "no webhooks"
+                raise
+            return None
+        return getattr(module, "receiver", None)
 
     def system_checks(self, *, production: bool) -> list:
         """Django system-check messages of this provider's own beyond the generic ones (environment,

@@ -133,4 +133,11 @@ def receiver_for(provider_key: str) -> WebhookReceiver | None:
         provider = get_provider(provider_key)
     except UnknownProvider:
         return None
-    return provider.webhooks()
+    # Cached per descriptor instance (every delivery asks twice: route and view); a provider registered later,
+    # or replaced, is asked afresh.
+    if provider not in _receivers:
+        _receivers[provider] = provider.webhooks()
+    return _receivers[provider]
+
+
+_receivers: dict[Any, WebhookReceiver | None] = {}

@@ -27,11 +27,6 @@ class ShopifyProvider(Provider):
 
         return ShopifyOAuth(self)
 
-    def webhooks(self):
-        from .webhooks import receiver
-
-        return receiver
-
     def api_base_url(self, connection) -> str:
         return f"{shop_base_url(connection.external_account_id)}/admin/api/{settings.SHOPIFY_API_VERSION}"
 

@@ -23,11 +23,6 @@ class SquareProvider(Provider):
 
         return SquareOAuth(self)
 
-    def webhooks(self):
-        from .webhooks import receiver
-
-        return receiver
-
     def api_base_url(self, connection=None) -> str:
         return settings.SQUARE_BASE_URL
 
