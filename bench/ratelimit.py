@@ -95,9 +95,9 @@ def overhead(iterations: int) -> dict:
     """Per-call cost of the limiter (reserve before + correct after, two Lua calls) vs a bare Redis PING."""
     from django.conf import settings
 
-    from integrations.http.limiters import ShopifyRestLimiter
     from integrations.http.store.redis_store import RedisStore
     from integrations.providers.base import RatePolicy
+    from integrations.providers.shopify.limiters import ShopifyRestLimiter
 
     store = RedisStore(settings.REDIS_URL)
     key = f"bench:overhead:{uuid.uuid4().hex}"

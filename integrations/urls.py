@@ -3,7 +3,7 @@ from django.urls import path
 
 from . import account_views, matching_views, views
 from .oauth import views as oauth_views
-from .webhooks.views import receive_webhook
+from .webhooks import routes as webhook_routes
 
 urlpatterns = [
     path("portal/", views.portal_index, name="portal"),
@@ -24,10 +24,9 @@ urlpatterns = [
          name="portal-matching-pick"),
     path("portal/connections/<int:pk>/matching/<int:item_id>/resolve/", matching_views.matching_resolve,
          name="portal-matching-resolve"),
-    # OAuth (contract): Shopify's connect also takes ?shop=, NetSuite's ?account=.
+    # OAuth (contract): a provider's connect card may add query fields (its descriptor's connect_fields).
     path("integrations/<str:provider_key>/connect/", oauth_views.connect, name="oauth-connect"),
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),
-    # Webhooks (contract): one URL per provider; a later provider adds its line here.
-    path("webhooks/square/", receive_webhook, {"provider_key": "square"}, name="webhook-square"),
-    path("webhooks/shopify/", receive_webhook, {"provider_key": "shopify"}, name="webhook-shopify"),
+    # Webhooks (contract): one URL per provider with a receiver, routed from the registry.
+    *webhook_routes.urlpatterns,
 ]

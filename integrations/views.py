@@ -1,6 +1,8 @@
 """Merchant portal pages. Thin: they resolve the retailer and hand off to services. Every lookup of a connection
 goes through the merchant's retailer, so another retailer's connection is a 404, never a 403 that confirms it."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -26,7 +28,7 @@ def _describe(connection: Connection, health=None) -> Connection:
     connection.provider_name = provider.name
     connection.token_state = token_state(connection)
     connection.attention = attention(connection)
-    connection.connect_input = provider.connect_input
+    connection.reconnect_query = urlencode(provider.reconnect_params(connection))
     connection.health = health
     return connection
 

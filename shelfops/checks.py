@@ -60,10 +60,11 @@ def check_production_configuration(app_configs, **kwargs):
 def check_provider_configuration(app_configs, **kwargs):
     problems = []
     public = settings.BASE_URL.startswith("https://")
+    is_production = production.is_production(settings)
     for provider in _providers():
         environment_setting = provider.setting_name("ENVIRONMENT")
         environment = getattr(settings, environment_setting, "local")
-        if environment == "local" and public and not production.is_production(settings):
+        if environment == "local" and public and not is_production:
             problems.append(Warning(
                 f"{environment_setting} is 'local' (the ShelfOps sandbox) but BASE_URL is public.",
                 hint=f"Set {environment_setting}=production and the real credentials.",
@@ -78,6 +79,7 @@ def check_provider_configuration(app_configs, **kwargs):
                 hint="Set the provider app's credentials in the environment (or none to leave it out).",
                 id="shelfops.E001",
             ))
+        problems += provider.system_checks(production=is_production)  # the provider's own, if any
     if not [key for key in settings.FERNET_KEYS if key]:
         problems.append(Error("FERNET_KEYS is empty: secrets cannot be encrypted.", id="shelfops.E002"))
     return problems

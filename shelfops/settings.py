@@ -5,12 +5,16 @@ providers pointed at the local sandbox (``SANDBOX_URL``). Set ``DATABASE_URL`` /
 PostgreSQL and Redis (broker, cache, shared rate budgets, locks).
 """
 
+import os
 import secrets
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 import environ
 from cryptography.fernet import Fernet
+
+from integrations.providers.registry import PROVIDER_PACKAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -192,12 +196,6 @@ SYNC_DISPATCH_BATCH_SIZE = env.int("SYNC_DISPATCH_BATCH_SIZE", default=1000)
 SYNC_DISPATCH_JITTER_SECONDS = env.float("SYNC_DISPATCH_JITTER_SECONDS", default=20.0)
 # Pages read ahead (in a thread) while the current page is ingested; 0 reads and ingests one after the other.
 SYNC_PREFETCH_PAGES = env.int("SYNC_PREFETCH_PAGES", default=1)
-# Square offline POS orders reach Square up to 72 h late: the orders stream re-reads this window every run.
-SQUARE_ORDERS_OVERLAP_SECONDS = env.int("SQUARE_ORDERS_OVERLAP_SECONDS", default=72 * 3600)
-# Shopify: a first or --full sync of these streams uses a bulk operation (streamed JSONL) instead of paging
-# (the local sandbox runs bulk operations too; set it empty to page everything).
-SHOPIFY_BULK_STREAMS = env.list("SHOPIFY_BULK_STREAMS", default=["variants", "orders"])
-SHOPIFY_BULK_POLL_SECONDS = env.float("SHOPIFY_BULK_POLL_SECONDS", default=3.0)
 
 # --- REST API -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -231,67 +229,12 @@ SPECTACULAR_SETTINGS = {
 # SANDBOX_URL is the local provider sandbox (`manage.py runsandbox`); a provider whose environment is "local"
 # talks to it instead of the real host. Every host below is overridable on its own as well.
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100").rstrip("/")
-
-SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="local")
-SQUARE_BASE_URL = env.str(
-    "SQUARE_BASE_URL",
-    default={
-        "production": "https://connect.squareup.com",
-        "sandbox": "https://connect.squareupsandbox.com",
-    }.get(SQUARE_ENVIRONMENT, f"{SANDBOX_URL}/square"),
-).rstrip("/")
-SQUARE_API_VERSION = env.str("SQUARE_API_VERSION", default="2026-09-16")
-_local = SQUARE_ENVIRONMENT == "local"
-SQUARE_CLIENT_ID = env.str("SQUARE_CLIENT_ID", default="sq0idp-shelfops-local" if _local else "")
-SQUARE_CLIENT_SECRET = env.str("SQUARE_CLIENT_SECRET", default="sq0csp-shelfops-local-secret" if _local else "")
-SQUARE_WEBHOOK_SIGNATURE_KEY = env.str(
-    "SQUARE_WEBHOOK_SIGNATURE_KEY", default="shelfops-local-square-signature-key" if _local else ""
-)
-SQUARE_SCOPES = env.list(
-    "SQUARE_SCOPES",
-    default=["MERCHANT_PROFILE_READ", "ITEMS_READ", "INVENTORY_READ", "ORDERS_READ", "PAYMENTS_READ"],
-)
-
-SHOPIFY_ENVIRONMENT = env.str("SHOPIFY_ENVIRONMENT", default="local")
-# "{shop}" is replaced by the validated shop domain, e.g. https://demo-shop.myshopify.com
-SHOPIFY_BASE_URL_TEMPLATE = env.str(
-    "SHOPIFY_BASE_URL_TEMPLATE",
-    default="https://{shop}" if SHOPIFY_ENVIRONMENT == "production" else f"{SANDBOX_URL}/shopify/{{shop}}",
-)
-SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2026-10")
-_local = SHOPIFY_ENVIRONMENT == "local"
-SHOPIFY_CLIENT_ID = env.str("SHOPIFY_CLIENT_ID", default="shelfops-local-shopify-app" if _local else "")
-SHOPIFY_CLIENT_SECRET = env.str("SHOPIFY_CLIENT_SECRET", default="shpss_shelfops_local_secret" if _local else "")
-SHOPIFY_SCOPES = env.list(
-    "SHOPIFY_SCOPES", default=["read_products", "read_inventory", "read_locations", "read_orders"]
-)
-# Only *.myshopify.com shops are accepted; the pattern is a setting so a test host can be allowed explicitly.
-SHOPIFY_SHOP_DOMAIN_PATTERN = env.str(
-    "SHOPIFY_SHOP_DOMAIN_PATTERN", default=r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$"
-)
-
-NETSUITE_ENVIRONMENT = env.str("NETSUITE_ENVIRONMENT", default="local")
-# "{account_host}" is the account id as NetSuite writes it in host names: 1234567_SB1 -> 1234567-sb1
-NETSUITE_APP_URL_TEMPLATE = env.str(
-    "NETSUITE_APP_URL_TEMPLATE",
-    default="https://{account_host}.app.netsuite.com"
-    if NETSUITE_ENVIRONMENT == "production"
-    else f"{SANDBOX_URL}/netsuite/{{account_host}}/app",
-)
-NETSUITE_API_URL_TEMPLATE = env.str(
-    "NETSUITE_API_URL_TEMPLATE",
-    default="https://{account_host}.suitetalk.api.netsuite.com"
-    if NETSUITE_ENVIRONMENT == "production"
-    else f"{SANDBOX_URL}/netsuite/{{account_host}}/suitetalk",
-)
-_local = NETSUITE_ENVIRONMENT == "local"
-NETSUITE_CLIENT_ID = env.str("NETSUITE_CLIENT_ID", default="shelfops-local-netsuite-client" if _local else "")
-NETSUITE_CLIENT_SECRET = env.str(
-    "NETSUITE_CLIENT_SECRET", default="shelfops-local-netsuite-secret" if _local else ""
-)
-NETSUITE_SCOPES = env.list("NETSUITE_SCOPES", default=["rest_webservices"])
-NETSUITE_DEFAULT_CONCURRENCY = env.int("NETSUITE_DEFAULT_CONCURRENCY", default=5)
-del _local
+# Each provider declares its own settings (integrations/providers/<key>/settings.py, names unchanged: the
+# deployment contract); only that module is imported here, before any Django app.
+for _package in PROVIDER_PACKAGES:
+    globals().update(import_module(f"integrations.providers.{_package}.settings").declare(
+        env, local=env.str("SHELFOPS_ENV", default="local") != "production", sandbox_url=SANDBOX_URL))
+del _package
 
 # --- Operations ---------------------------------------------------------------------------------------------
 ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[]) if ":" in a]
@@ -313,9 +256,6 @@ HTTP_BREAKER_WINDOW_SECONDS = env.float("HTTP_BREAKER_WINDOW_SECONDS", default=6
 HTTP_BREAKER_COOLDOWN_SECONDS = env.float("HTTP_BREAKER_COOLDOWN_SECONDS", default=30.0)
 HTTP_POOL_MAXSIZE = env.int("HTTP_POOL_MAXSIZE", default=32)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2 * 1024 * 1024)
-# Webhooks (integrations/webhooks): the exact URL registered on the Square subscription, signed byte for byte;
-# never rebuilt from request headers. Empty means BASE_URL + "/webhooks/square/".
-SQUARE_WEBHOOK_NOTIFICATION_URL = env.str("SQUARE_WEBHOOK_NOTIFICATION_URL", default="")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=1800.0)
@@ -485,6 +425,11 @@ WEBHOOK_MAX_JSON_DEPTH = env.int("WEBHOOK_MAX_JSON_DEPTH", default=64)
 # "local" is the zero-configuration default of `make run` / `make test`; "production" refuses to start on any
 # missing or unsafe setting (shelfops/production.py here, shelfops/checks.py for the provider rules).
 SHELFOPS_ENV = env.str("SHELFOPS_ENV", default="local")
+# oauthlib refuses to build a consent URL on plain http. Only the local sandbox is plain http, and production
+# mode refuses providers pointed at it, so outside production the sandbox is allowed; in production the library's
+# https rule stands.
+if SHELFOPS_ENV != "production":
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 # Bearer token for GET /metrics (built by the metrics work); required in production.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # /healthz and /readyz are answered before host validation and the HTTPS redirect, so a container health check

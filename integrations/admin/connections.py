@@ -6,7 +6,7 @@ from audit import record
 from integrations.models import Connection, SyncSchedule
 
 from . import connection_actions, sync_actions
-from .connection_form import ConnectionForm
+from .connection_form import ConnectionForm, connection_form, provider_admin_fields
 from .connection_page import ConnectionPageMixin
 from .display import cut, status_badge
 from .health_filters import ConnectionHealthFilter
@@ -51,7 +51,7 @@ def resume_paused(modeladmin, request, queryset):
 
 @admin.register(Connection)
 class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
-    form = ConnectionForm  # write-only private key upload for NetSuite M2M connections
+    form = ConnectionForm  # with the providers' own fields (e.g. a write-only private key upload)
     # Fits 1280 px: the account (link), who, which provider, its state and health, when data last arrived.
     list_display = ["external_account_id", "retailer", "provider", "status_badge", health,
                     "last_successful_sync_at", breaker_badge]
@@ -72,7 +72,7 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
         ("Credentials", {"fields": ["auth_mode", "scopes", "access_token_state", "refresh_token_state",
                                     "token_expires_at", "refresh_token_expires_at", "last_refresh_at",
                                     "last_refresh_error", "refresh_failures", "certificate_id",
-                                    "private_key_state", "private_key_file"]}),
+                                    "private_key_state", *provider_admin_fields()]}),
         ("Settings", {"fields": ["settings"]}),
         ("History", {"fields": ["connected_at", "disconnected_at", "last_successful_sync_at", "created_at",
                                 "updated_at"]}),
@@ -90,6 +90,21 @@ class ConnectionAdmin(ConnectionPageMixin, admin.ModelAdmin):
     @admin.display(description="problem")
     def problem_text(self, obj):
         return cut(obj.problem, 50) or "-"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = connection_form()
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        """The class fieldsets with the Credentials section's provider fields as registered now."""
+        extra = list(provider_admin_fields())
+        fieldsets = []
+        for title, options in self.fieldsets:
+            fields = list(options["fields"])
+            if title == "Credentials":
+                fields = [f for f in fields if f not in extra] + extra
+            fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

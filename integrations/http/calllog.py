@@ -10,7 +10,8 @@ from django.db import DatabaseError, transaction
 
 log = logging.getLogger("shelfops.http")
 
-REQUEST_ID_HEADERS = ("x-request-id", "x-shopify-request-id", "x-n-operationid", "square-request-id", "request-id")
+# Generic request-id headers; a provider adds its own (``Provider.request_id_headers``), tried between them.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id")
 
 
 @dataclass
@@ -28,10 +29,10 @@ class AttemptRecord:
     error: str = ""  # already redacted
 
 
-def request_id_of(response) -> str:
+def request_id_of(response, provider_headers: tuple[str, ...] = ()) -> str:
     if response is None:
         return ""
-    for name in REQUEST_ID_HEADERS:
+    for name in (REQUEST_ID_HEADERS[0], *provider_headers, *REQUEST_ID_HEADERS[1:]):
         value = response.headers.get(name)
         if value:
             return value[:255]

@@ -35,7 +35,7 @@ from .cookies import refuse_cookies
 from .download import DownloadMixin
 from .errorparsing import parse_error
 from .errors import ProviderAuthError, ProviderError, ProviderRateLimited, ProviderUnavailable
-from .limiters import ShopifyGraphQLLimiter, _is_throttled, build_limiter
+from .limiters import build_limiter
 from .pagination import PaginationMixin
 from .redaction import is_secret_param, redact_text, redact_url
 from .store import get_store
@@ -168,15 +168,12 @@ class ProviderClient(PaginationMixin, DownloadMixin):
         """POST a GraphQL query; returns ``data``. THROTTLED is retried (cost-based wait); other errors raise
         ``ProviderError`` with the ``extensions.code`` values. ``cost`` overrides the expected query cost."""
         limiter = self._limiters["graphql"]
-        expected = cost
-        if expected is None:
-            expected = limiter.expected_cost(query) if isinstance(limiter, ShopifyGraphQLLimiter) else 1.0
+        expected = limiter.expected_cost(query) if cost is None else cost
         path = getattr(self.provider, "graphql_path", "/graphql.json")
         response = self.request("POST", path, json={"query": query, "variables": variables or {}},
                                 channel="graphql", cost=expected)
         payload = response.json()
-        if isinstance(limiter, ShopifyGraphQLLimiter):
-            limiter.remember_cost(query, payload)
+        limiter.remember_cost(query, payload)
         return (payload or {}).get("data") or {}
 
     def request(self, method: str, path: str, *, params=None, json=None, data=None, headers=None,
@@ -252,7 +249,7 @@ class ProviderClient(PaginationMixin, DownloadMixin):
                                        retryable=wait[1], **common)
         self.breaker.record_success()  # the provider answered: it is up, whatever it thinks of our request
         limiter.observe(grant, response, payload)
-        if status == 429 or parsed.rate_limited or (call.graphql and _is_throttled(payload)):
+        if status == 429 or parsed.rate_limited or (call.graphql and limiter.throttled(payload)):
             hint = (parse_retry_after(response.headers.get("Retry-After"), self.clock())
                     or parse_retry_after(response.headers.get("x-retry-after"), self.clock())
                     or limiter.retry_after_hint(response, payload))
@@ -317,7 +314,8 @@ class ProviderClient(PaginationMixin, DownloadMixin):
         record = calllog.AttemptRecord(
             provider=self.provider.key, account=self.account_key, method=call.method, url=call.logged_url,
             attempt=progress.attempt, duration_ms=duration_ms, status=status, retry_reason=progress.retry_reason,
-            budget_left=call.limiter.budget_left(), request_id=calllog.request_id_of(response), error=error,
+            budget_left=call.limiter.budget_left(),
+            request_id=calllog.request_id_of(response, self.provider.request_id_headers), error=error,
         )
         calllog.write(record, self.connection)
         level = logging.WARNING if failure is not None else logging.INFO

@@ -104,7 +104,8 @@ class DownloadMixin:
             provider=self.provider.key, account=self.account_key, method="GET", url=logged,
             attempt=progress["attempt"], duration_ms=int((time.monotonic() - started) * 1000),
             status=response.status_code if response is not None else None, retry_reason=progress["reason"],
-            request_id=calllog.request_id_of(response), error=str(failure) if failure else ""), self.connection)
+            request_id=calllog.request_id_of(response, self.provider.request_id_headers),
+            error=str(failure) if failure else ""), self.connection)
         if failure is not None:
             if response is not None:
                 response.close()

@@ -7,15 +7,12 @@ told about throttling answers (``penalize``). ``acquire`` sleeps until the reser
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, replace
 
 from integrations.providers.base import RatePolicy
 
 from .errors import ProviderRateLimited
-
-SHOPIFY_CALL_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
 
 
 @dataclass
@@ -70,6 +67,33 @@ class Limiter:
     def budget_left(self) -> str:
         return self.last_budget
 
+    # --- GraphQL and channel hooks (kinds that price queries or split channels override them) -------------
+    def expected_cost(self, query: str) -> float:
+        """What a GraphQL query is expected to cost before it is sent."""
+        return 1.0
+
+    def remember_cost(self, query: str, payload) -> None:
+        """Learn a query's cost from the answer, for its next call."""
+
+    def throttled(self, payload) -> bool:
+        """True when a 200 GraphQL answer says the call was throttled (the client then waits and retries)."""
+        return False
+
+    @classmethod
+    def channel_policy(cls, policy: RatePolicy, channel: str, overrides: dict) -> tuple[RatePolicy, str]:
+        """The policy a channel of the account uses, per-connection overrides applied, and the budget key
+        suffix ("" = one budget for every channel). ``overrides`` is ``Connection.settings``."""
+        concurrency = overrides.get("concurrency")
+        known = dict(overrides.get("rate_policy") or {})
+        if concurrency:
+            known.setdefault("concurrency", int(concurrency))
+        return apply_overrides(policy, known), ""
+
+
+def apply_overrides(policy: RatePolicy, overrides: dict) -> RatePolicy:
+    known = {k: v for k, v in overrides.items() if k in {"rate", "burst", "concurrency", "lease_seconds"}}
+    return replace(policy, **known) if known else policy
+
 
 class TokenBucketLimiter(Limiter):
     """Providers that publish a rate (ShipBob 150/min): ``rate`` tokens/s, ``burst`` capacity."""
@@ -84,82 +108,6 @@ class TokenBucketLimiter(Limiter):
             self.store.bucket_adjust(self.key, now=self.clock(), rate=self.policy.rate, burst=self.policy.burst,
                                      cap=cap)
             self.last_budget = f"{cap:g}/{self.policy.burst:g}"
-
-
-class ShopifyRestLimiter(Limiter):
-    """Shopify REST leaky bucket (Standard: 40 requests, leaking 2/s), corrected on every answer from
-    ``X-Shopify-Shop-Api-Call-Limit: used/size``: the size is learnt, and we never believe we have more room
-    than Shopify says."""
-
-    def _call_limit(self, response) -> tuple[float, float] | None:
-        match = SHOPIFY_CALL_LIMIT.match(response.headers.get("X-Shopify-Shop-Api-Call-Limit", ""))
-        return (float(match.group(1)), float(match.group(2))) if match else None
-
-    def observe(self, grant, response, payload=None) -> None:
-        limit = self._call_limit(response)
-        if limit:
-            used, size = limit
-            self.store.bucket_adjust(self.key, now=self.clock(), rate=self.policy.rate, burst=self.policy.burst,
-                                     cap=size - used, learn_burst=size)
-            self.last_budget = f"{used:g}/{size:g} used"
-
-    def retry_after_hint(self, response, payload=None) -> float | None:
-        limit = self._call_limit(response)
-        if limit:
-            used, size = limit
-            return max(used - size + 1.0, 1.0) / max(self.policy.rate, 1e-9)
-        return None
-
-
-class ShopifyGraphQLLimiter(Limiter):
-    """Shopify GraphQL cost bucket: reserve the query's expected cost, settle with ``actualQueryCost``, and
-    resync from ``throttleStatus`` so the plan's real size and restore rate are learnt."""
-
-    # Learnt requestedQueryCost per query text (per process); the first call of a query uses the default.
-    expected_costs: dict[int, float] = {}
-
-    def headroom(self) -> float:
-        return self.policy.rate * self.headroom_seconds
-
-    def expected_cost(self, query: str) -> float:
-        return self.expected_costs.get(hash(query), float(self.policy.extra.get("default_query_cost", 50.0)))
-
-    def remember_cost(self, query: str, payload) -> None:
-        requested = _cost_block(payload).get("requestedQueryCost")
-        if isinstance(requested, int | float):
-            self.expected_costs[hash(query)] = float(requested)
-
-    def observe(self, grant, response, payload=None) -> None:
-        cost = _cost_block(payload)
-        status = cost.get("throttleStatus") or {}
-        throttled = _is_throttled(payload)
-        # A throttled query is not charged; otherwise Shopify charged requested and refunded down to actual.
-        spent = 0.0 if throttled else float(cost.get("actualQueryCost") or cost.get("requestedQueryCost") or grant.cost)
-        available = status.get("currentlyAvailable")
-        self.store.bucket_adjust(
-            self.key, now=self.clock(), rate=self.policy.rate, burst=self.policy.burst,
-            refund=max(grant.cost - spent, 0.0),
-            cap=float(available) if available is not None else None,
-            learn_rate=status.get("restoreRate"), learn_burst=status.get("maximumAvailable"),
-        )
-        if status:
-            self.last_budget = f"{available:g}/{status.get('maximumAvailable', self.policy.burst):g}"
-
-    def penalize(self, retry_after: float) -> None:
-        # observe() already capped the bucket at currentlyAvailable: a cheaper query may still fit, so only an
-        # explicit wait (HTTP 429 / Retry-After) blocks the account.
-        now = self.clock()
-        self.store.bucket_adjust(self.key, now=now, rate=self.policy.rate, burst=self.policy.burst,
-                                 block_until=now + retry_after)
-
-    def retry_after_hint(self, response, payload=None) -> float | None:
-        cost = _cost_block(payload)
-        status = cost.get("throttleStatus") or {}
-        if not status:
-            return None
-        requested = float(cost.get("requestedQueryCost") or 0.0)
-        short = requested - float(status.get("currentlyAvailable", 0.0))
-        return max(short, 1.0) / max(float(status.get("restoreRate") or self.policy.rate), 1e-9)
 
 
 class ReactiveLimiter(Limiter):
@@ -207,62 +155,41 @@ class ConcurrencyLimiter(ReactiveLimiter):
             self.store.slot_release(self.key, holder=grant.holder)
 
 
-def _cost_block(payload) -> dict:
-    if isinstance(payload, dict):
-        return (payload.get("extensions") or {}).get("cost") or {}
-    return {}
-
-
-def _is_throttled(payload) -> bool:
-    if not isinstance(payload, dict):
-        return False
-    errors = payload.get("errors")
-    if not isinstance(errors, list):  # REST-style {"errors": "Exceeded 2 calls per second..."} on a 429/5xx
-        return False
-    return any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
-
-
-LIMITERS = {
+# The kind table: ``RatePolicy.kind`` -> limiter class. Generic kinds are listed here; a provider whose budget
+# works its own way registers its kinds from its package with ``register_limiter`` (loaded with the registry).
+LIMITERS: dict[str, type[Limiter]] = {
     "token_bucket": TokenBucketLimiter,
-    "shopify_rest": ShopifyRestLimiter,
-    "shopify_graphql": ShopifyGraphQLLimiter,
     "reactive": ReactiveLimiter,
     "concurrency": ConcurrencyLimiter,
 }
 
-# Shopify's REST Admin API has its own leaky bucket beside the GraphQL cost bucket (Standard plan figures;
-# Plus leaks 20/s: set connection.settings["rest_rate_policy"] = {"rate": 20}).
-SHOPIFY_REST_DEFAULT = RatePolicy(kind="shopify_rest", rate=2.0, burst=40.0)
+
+def register_limiter(kind: str):
+    """Class decorator for a provider package's own limiter kind."""
+    def decorate(cls: type[Limiter]) -> type[Limiter]:
+        LIMITERS[kind] = cls
+        return cls
+    return decorate
+
+
+def limiter_class(kind: str) -> type[Limiter]:
+    if kind not in LIMITERS:
+        from integrations.providers import all_providers
+
+        all_providers()  # provider packages register their kinds on import
+    return LIMITERS.get(kind, ReactiveLimiter)
 
 
 def effective_policy(policy: RatePolicy, channel: str, overrides: dict | None) -> tuple[RatePolicy, str]:
     """The policy for a channel ("rest" or "graphql") of an account, with per-connection overrides applied;
-    returns it with the budget key suffix (Shopify keeps REST and GraphQL budgets apart)."""
-    overrides = overrides or {}
-    suffix = ""
-    if policy.kind == "shopify_graphql":
-        suffix = channel
-        if channel != "graphql":
-            policy = RatePolicy(kind="shopify_rest", rate=float(policy.extra.get("rest_rate", 2.0)),
-                                burst=float(policy.extra.get("rest_burst", 40.0)))
-            overrides = overrides.get("rest_rate_policy") or {}
-        else:
-            overrides = overrides.get("rate_policy") or {}
-    else:
-        concurrency = overrides.get("concurrency")
-        overrides = dict(overrides.get("rate_policy") or {})
-        if concurrency:
-            overrides.setdefault("concurrency", int(concurrency))
-    known = {k: v for k, v in overrides.items() if k in {"rate", "burst", "concurrency", "lease_seconds"}}
-    if known:
-        policy = replace(policy, **known)
-    return policy, suffix
+    returns it with the budget key suffix (a limiter kind may keep its channels' budgets apart)."""
+    return limiter_class(policy.kind).channel_policy(policy, channel, overrides or {})
 
 
 def build_limiter(store, account_key: str, policy: RatePolicy, channel: str, overrides: dict | None, *, clock,
                   sleep, config) -> Limiter:
     policy, suffix = effective_policy(policy, channel, overrides)
     key = f"{account_key}:{suffix}" if suffix else account_key
-    cls = LIMITERS.get(policy.kind, ReactiveLimiter)
+    cls = limiter_class(policy.kind)
     return cls(store, key, policy, clock=clock, sleep=sleep, max_wait=config.max_budget_wait,
                headroom_seconds=config.headroom_seconds, slow_seconds=config.reactive_slow_seconds)

@@ -30,7 +30,7 @@ class Connection(models.Model):
     retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="connections")
     provider = models.CharField(max_length=32, db_index=True)
     external_account_id = models.CharField(
-        max_length=255, help_text="Square merchant id, Shopify shop domain or NetSuite account id."
+        max_length=255, help_text="The account's id at the provider (e.g. a merchant id or a shop domain)."
     )
     display_name = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -2,22 +2,27 @@
 configuration attributes and overrides only the hooks where the provider differs (Square's ISO ``expires_at``,
 Shopify's callback HMAC and shop domain, NetSuite's per-account hosts and Basic client auth).
 
-Every provider call goes through the resilient client (``integrations.http.app_client`` for token and revoke
-calls, ``client_for(connection)`` for API calls); this module never touches HTTP itself.
+The protocol mechanics come from oauthlib's public API (``WebApplicationClient``): the authorization URL with
+its PKCE S256 challenge, the token request bodies, and the validation of the token answer (an ``error`` in it,
+a missing ``access_token``, a malformed ``expires_in``). Every provider call still goes through the resilient
+client (``integrations.http.app_client`` for token and revoke calls, ``client_for(connection)`` for API calls);
+this module never touches HTTP itself, and requests-oauthlib's own session is not used for the same reason.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from oauthlib.oauth2 import InsecureTransportError, OAuth2Error, WebApplicationClient
 
 from .errors import OAuthFlowError, TokenRefreshError
 
@@ -82,6 +87,12 @@ def _error_codes(payload: Any) -> tuple[list[str], str]:
     return codes, str(detail)[:200]
 
 
+def _typed(fields: dict, extra: dict) -> dict:
+    """oauthlib builds a form body (all strings); a JSON token body keeps the caller's own values (``1``, not
+    ``"1"``) for the parameters oauthlib included."""
+    return {**fields, **{k: v for k, v in extra.items() if k in fields}}
+
+
 def seconds_from_now(value: Any, now: datetime) -> datetime | None:
     try:
         return now + timedelta(seconds=int(value))  # NetSuite sends expires_in as the string "3600"
@@ -140,7 +151,21 @@ class OAuthFlow(ABC):
         return params
 
     def authorize_url(self, session: OAuthSession, code_challenge: str | None) -> str:
-        return f"{self.authorize_endpoint(session.extra)}?{urlencode(self.authorize_params(session, code_challenge))}"
+        """The consent page URL, built by oauthlib from ``authorize_params`` (the standard parameters go to its
+        named arguments, anything else a provider adds is passed through)."""
+        params = dict(self.authorize_params(session, code_challenge))
+        params.pop("response_type", None)  # oauthlib always sends response_type=code for this grant
+        client = WebApplicationClient(params.pop("client_id", self.client_id()))
+        standard = {name: params.pop(name, None) for name in ("redirect_uri", "scope", "state", "code_challenge")}
+        method = params.pop("code_challenge_method", "S256")
+        try:
+            return client.prepare_request_uri(self.authorize_endpoint(session.extra), code_challenge_method=method,
+                                              **standard, **params)
+        except InsecureTransportError:
+            # oauthlib refuses plain http; only the local sandbox is (allowed outside production mode).
+            raise OAuthFlowError("insecure_endpoint", f"{self.provider.name}'s consent page is not on https, so "
+                                 "ShelfOps will not send you there.",
+                                 advice="Ask ShelfOps staff to check the provider's configured host.") from None
 
     def verify_callback(self, params, session: OAuthSession) -> None:
         """Provider checks on the callback before the code is exchanged (Shopify: hmac, timestamp, shop)."""
@@ -166,18 +191,47 @@ class OAuthFlow(ABC):
     def client_auth_headers(self) -> dict[str, str]:
         return {}
 
+    def oauth_client(self) -> WebApplicationClient:
+        return WebApplicationClient(self.client_id())
+
     def exchange_fields(self, session: OAuthSession, code: str) -> dict:
-        fields = {"grant_type": "authorization_code", "client_id": self.client_id(), "code": code,
-                  "redirect_uri": session.redirect_uri}
-        if session.code_verifier:
-            fields["code_verifier"] = session.code_verifier
-        else:
-            fields["client_secret"] = self.client_secret()
-        return fields
+        """The code exchange body (RFC 6749 4.1.3, RFC 7636 4.5). A PKCE exchange proves itself with the
+        verifier instead of the client secret."""
+        return self.code_request(code, redirect_uri=session.redirect_uri, code_verifier=session.code_verifier,
+                                 client_secret=None if session.code_verifier else self.client_secret())
 
     def refresh_fields(self, connection: Connection) -> dict:
-        return {"grant_type": "refresh_token", "client_id": self.client_id(),
-                "client_secret": self.client_secret(), "refresh_token": connection.refresh_token}
+        return self.refresh_request(connection.refresh_token, client_id=self.client_id(),
+                                    client_secret=self.client_secret())
+
+    def code_request(self, code: str, *, redirect_uri: str | None = None, code_verifier: str | None = None,
+                     include_client_id: bool = True, **extra) -> dict:
+        """An authorization-code token request body from oauthlib, as fields (the client then sends them as JSON
+        or form, ``token_body``). ``extra`` adds parameters (None values are left out)."""
+        body = self.oauth_client().prepare_request_body(code=code, redirect_uri=redirect_uri,
+                                                        code_verifier=code_verifier or None,
+                                                        include_client_id=include_client_id, **extra)
+        return _typed(dict(parse_qsl(body)), extra)
+
+    def refresh_request(self, refresh_token: str, **extra) -> dict:
+        """A refresh-grant body from oauthlib (RFC 6749 section 6); pass ``client_id`` / ``client_secret`` when
+        the provider wants them in the body."""
+        body = self.oauth_client().prepare_refresh_body(refresh_token=refresh_token, **extra)
+        return _typed(dict(parse_qsl(body)), extra)
+
+    def validated_token(self, payload: Any) -> dict:
+        """The token answer checked by oauthlib (an ``error`` member, a missing ``access_token``, an
+        ``expires_in`` that is not a number): raises ``TokenEndpointError`` with the answer's error codes."""
+        try:
+            return self.oauth_client().parse_request_body_response(
+                json.dumps(payload if isinstance(payload, dict) else {}))
+        except OAuth2Error as exc:
+            codes, _ = _error_codes(payload)
+            detail = ("token response without access_token" if exc.error == "missing_token"
+                      else f"token response refused: {exc.error}")
+            raise TokenEndpointError(None, codes or [exc.error], detail) from None
+        except ValueError as exc:  # oauthlib: "expires_in must be an int"
+            raise TokenEndpointError(None, ["invalid_token_response"], str(exc)[:200]) from None
 
     def exchange(self, session: OAuthSession, code: str) -> TokenSet:
         account = self.account_hint(session.extra)
@@ -207,13 +261,16 @@ class OAuthFlow(ABC):
             raise TokenRefreshError(f"{exc.detail} {','.join(exc.codes)}".strip(), permanent=exc.dead_grant) from None
 
     def parse_tokens(self, payload: dict, now: datetime) -> TokenSet:
-        if not isinstance(payload, dict) or not payload.get("access_token"):
+        token = self.validated_token(payload)
+        if not token.get("access_token"):  # present but empty: as useless as missing
             codes, _ = _error_codes(payload)
             raise TokenEndpointError(None, codes, "token response without access_token")
+        # Scopes from the answer as sent: some providers separate them with commas, which oauthlib's
+        # space-separated list would keep as one.
         scope = payload.get("scope")
         return TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=payload.get("refresh_token") or None,
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token") or None,
             expires_at=self.parse_expiry(payload, now),
             refresh_token_expires_at=seconds_from_now(payload.get("refresh_token_expires_in"), now),
             scopes=[s for s in scope.replace(",", " ").split() if s] if isinstance(scope, str) else None,

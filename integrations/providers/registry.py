@@ -1,5 +1,10 @@
 """The provider registry. Adding a provider means adding one package under ``providers/`` and naming it in
-``PROVIDER_PACKAGES``; nothing else in the portal lists providers."""
+``PROVIDER_PACKAGES``; nothing else in the portal lists providers.
+
+A package holds ``provider.py`` (the descriptor, registered with ``@register``) and ``settings.py`` with
+``declare(env, *, local, sandbox_url) -> {SETTING_NAME: value}``, which shelfops/settings.py calls for every
+package before Django is set up (``env`` is the django-environ Env, ``local`` is True unless SHELFOPS_ENV is
+"production", ``sandbox_url`` is SANDBOX_URL). This module must stay importable without Django for that."""
 
 from __future__ import annotations
 

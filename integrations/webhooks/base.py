@@ -12,7 +12,6 @@ import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,13 +81,17 @@ class WebhookReceiver(ABC):
     batch_handlers: Mapping[str, BatchHandler] = {}
     # Topics handled even when the connection is no longer active (compliance, uninstall).
     topics_after_disconnect: frozenset[str] = frozenset()
+    # True when the provider signs per subscription and its URL names it: POST /webhooks/<key>/<subscription>/.
+    takes_subscription: bool = False
 
     @abstractmethod
-    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
-        """True when the signature over the raw bytes is valid. Must compare in constant time."""
+    def verify(self, raw_body: bytes, headers: Mapping[str, str], *, subscription: str | None = None) -> bool:
+        """True when the signature over the raw bytes is valid. Must compare in constant time. ``subscription``
+        is the URL's subscription segment (None on the provider's plain URL)."""
 
     @abstractmethod
-    def envelope(self, raw_body: bytes, payload: Any, headers: Mapping[str, str]) -> Envelope:
+    def envelope(self, raw_body: bytes, payload: Any, headers: Mapping[str, str], *,
+                 subscription: str | None = None) -> Envelope:
         """Event id, topic and account of a verified delivery. ``payload`` is the parsed JSON, or None when the
         body is not JSON (the envelope then carries a ``parse_error``)."""
 
@@ -121,24 +124,20 @@ def body_fingerprint(raw_body: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
-_receivers: dict[str, WebhookReceiver | None] = {}
-
-
 def receiver_for(provider_key: str) -> WebhookReceiver | None:
-    """The provider's receiver (``integrations.providers.<key>.webhooks.receiver``), or None when the provider
-    takes no webhooks. Imported lazily so providers without webhooks need nothing."""
-    if provider_key not in _receivers:
-        from integrations.providers.registry import UnknownProvider, get_provider
+    """The provider's receiver (its descriptor's ``webhooks()`` hook), or None for an unknown provider or one
+    that takes no webhooks."""
+    from integrations.providers.registry import UnknownProvider, get_provider
 
-        name = f"integrations.providers.{provider_key}.webhooks"
-        try:
-            get_provider(provider_key)
-            module = import_module(name)
-        except UnknownProvider:
-            module = None
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a broken import inside the module is a bug, not "no webhooks"
-                raise
-            module = None
-        _receivers[provider_key] = getattr(module, "receiver", None)
-    return _receivers[provider_key]
+    try:
+        provider = get_provider(provider_key)
+    except UnknownProvider:
+        return None
+    # Cached per descriptor instance (every delivery asks twice: route and view); a provider registered later,
+    # or replaced, is asked afresh.
+    if provider not in _receivers:
+        _receivers[provider] = provider.webhooks()
+    return _receivers[provider]
+
+
+_receivers: dict[Any, WebhookReceiver | None] = {}

@@ -157,11 +157,12 @@ def _insert_once(event: WebhookEvent) -> bool:
     return True
 
 
-def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> StoredDelivery:
+def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers, *,
+                   subscription: str | None = None) -> StoredDelivery:
     """Store a verified delivery. A repeat of a stored event id changes nothing. Raises ``RefusedDelivery`` for
     a delivery that can never be stored (see ``screen_payload`` / ``screen_envelope``)."""
     payload, parse_error = parse_json(raw_body)
-    envelope = receiver.envelope(raw_body, payload, headers)
+    envelope = receiver.envelope(raw_body, payload, headers, subscription=subscription)
     parse_error = parse_error or envelope.parse_error
     provider = receiver.provider_key
     storable_headers = receiver.storable_headers(headers)

@@ -1,4 +1,6 @@
-"""``POST /webhooks/<provider>/``: verify over the raw bytes, store, enqueue, answer 2xx fast.
+"""``POST /webhooks/<provider>/`` (and ``/webhooks/<provider>/<subscription>/`` for receivers that sign per
+subscription; both routed from the registry by ``webhooks.routes``): verify over the raw bytes, store, enqueue,
+answer 2xx fast.
 
 Answers: 200 stored (or duplicate, unmatched, ignored, or failed on malformed JSON: the provider would retry a
 broken body for days otherwise); 401 missing or invalid signature (counted, nothing stored); 413 body over
@@ -37,10 +39,13 @@ def _refuse(receiver, request, status: int, reason: str, detail: str, raw_body: 
 
 @csrf_exempt
 @require_POST
-def receive_webhook(request, provider_key: str):
+def receive_webhook(request, provider_key: str, subscription: str | None = None):
     receiver = receiver_for(provider_key)
     if receiver is None:
         return JsonResponse({"error": "unknown_provider", "detail": f"no webhooks for {provider_key!r}"}, status=404)
+    if subscription is not None and not receiver.takes_subscription:
+        return JsonResponse({"error": "unknown_subscription", "detail": f"{provider_key!r} webhooks have no "
+                             "subscription in their URL"}, status=404)
 
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     try:
@@ -60,11 +65,11 @@ def receive_webhook(request, provider_key: str):
         return _refuse(
             receiver, request, 401, "missing_signature", f"header {receiver.signature_header} is required", raw_body
         )
-    if not receiver.verify(raw_body, request.headers):
+    if not receiver.verify(raw_body, request.headers, subscription=subscription):
         return _refuse(receiver, request, 401, "invalid_signature", "signature does not match", raw_body)
 
     try:
-        stored = store_delivery(receiver, raw_body, request.headers)
+        stored = store_delivery(receiver, raw_body, request.headers, subscription=subscription)
     except RefusedDelivery as refused:
         # Hostile or unstorable (too deeply nested, NUL, lone surrogate): a permanent 400, counted, never stored,
         # so the provider is told it is not worth retrying and no worker retries it as if it were transient.

@@ -102,7 +102,7 @@ class ProductFilter(StrictFilterSet):
 class InventoryLevelFilter(StrictFilterSet):
     store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
     product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
-    source = df.CharFilter(help_text="Provider key, e.g. square, shopify, netsuite.")
+    source = df.CharFilter(help_text="Provider key, as in the connection's `provider`.")
     as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte", help_text="as_of at or after.")
     as_of_before = UtcDateTimeFilter(field_name="as_of", lookup_expr="lt", help_text="as_of before.")
     updated_since = _since()
@@ -116,7 +116,7 @@ class TransactionFilter(StrictFilterSet):
     store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
     product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
     sku = df.CharFilter(help_text="Exact SKU as sold.")
-    source = df.CharFilter(help_text="Provider key, e.g. square, shopify, netsuite.")
+    source = df.CharFilter(help_text="Provider key, as in the connection's `provider`.")
     state = df.ChoiceFilter(choices=Transaction.State.choices)
     occurred_after = UtcDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="Sold at or after (ISO 8601)."

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from integrations.http.limiters import ConcurrencyLimiter, ShopifyGraphQLLimiter, ShopifyRestLimiter
+from integrations.http.limiters import ConcurrencyLimiter
 from integrations.providers.base import RatePolicy
+from integrations.providers.shopify.limiters import ShopifyGraphQLLimiter, ShopifyRestLimiter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

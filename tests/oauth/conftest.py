@@ -47,3 +47,11 @@ def make_connection(retailer, provider="square", account="MERCHANT-1", *, expire
         access_token=access, refresh_token=refresh,
         token_expires_at=None if expires_in is None else timezone.now() + expires_in, **extra,
     )
+
+
+def rfc7636_s256(verifier: str) -> str:
+    """RFC 7636 section 4.2 written out here, independent of the portal's PKCE (oauthlib's), to judge it."""
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")

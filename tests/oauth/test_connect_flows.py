@@ -11,9 +11,8 @@ import responses
 from django.test import Client
 
 from integrations.models import ApiCallLog, Connection, OAuthSession, SyncSchedule
-from integrations.oauth.state import s256_challenge
 
-from .conftest import make_connection, query_of
+from .conftest import make_connection, query_of, rfc7636_s256
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def test_square_connect_exchanges_with_the_verifier_and_records_merchant_and_sco
     assert response.status_code == 302
     sent = json.loads(responses.calls[0].request.body)
     assert sent["grant_type"] == "authorization_code" and "client_secret" not in sent
-    assert s256_challenge(sent["code_verifier"]) == params["code_challenge"]
+    assert rfc7636_s256(sent["code_verifier"]) == params["code_challenge"]
     assert responses.calls[1].request.headers["Authorization"] == "Bearer EAAAl-access-secret"
     connection = Connection.objects.get()
     assert (connection.external_account_id, connection.scopes) == ("MLSECRETTEST1", "ITEMS_READ ORDERS_READ")

@@ -131,13 +131,14 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
     connection = Connection.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/portal/connections/{connection.pk}/"
     exchange = json.loads(responses.calls[0].request.body)
-    assert exchange == {"client_id": "shelfops-local-shopify-app", "client_secret": SECRET,
-                        "code": "shopify-code-123", "expiring": 1}
+    # oauthlib's authorization-code body: grant_type is the RFC 6749 default Shopify also accepts
+    assert exchange == {"grant_type": "authorization_code", "client_id": "shelfops-local-shopify-app",
+                        "client_secret": SECRET, "code": "shopify-code-123", "expiring": 1}
     assert (connection.retailer, connection.external_account_id, connection.status) == (
         retailer, "demo.myshopify.com", Connection.Status.ACTIVE)
     assert connection.access_token == "shpat_secret_access" and connection.refresh_token == "shprt_secret_refresh"
     assert connection.scopes == "read_inventory read_locations read_orders read_products"
-    assert graphql.call_count == 9  # a webhookSubscriptionCreate per topic (8, with PRODUCTS_DELETE and REFUNDS_CREATE) + shop name
+    assert graphql.call_count == 9  # a webhookSubscriptionCreate per topic (8: PRODUCTS_DELETE, REFUNDS_CREATE...) + name
     assert connection.display_name == "Demo Outfitters"
     assert responses.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_secret_access"
     assert connection.settings["webhooks"]["failed"] == []

@@ -9,7 +9,7 @@ from django.utils import timezone
 from integrations.models import Connection, OAuthSession
 from integrations.oauth.state import s256_challenge
 
-from .conftest import query_of
+from .conftest import query_of, rfc7636_s256
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def start_square(client) -> dict:
 def test_rfc7636_s256_vector():
     # RFC 7636 appendix B
     verifier, challenge = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    assert s256_challenge(verifier) == challenge
+    assert s256_challenge(verifier) == rfc7636_s256(verifier) == challenge
 
 
 def test_connect_redirects_with_random_state_and_pkce(merchant_client, merchant_user, retailer):
@@ -34,7 +34,10 @@ def test_connect_redirects_with_random_state_and_pkce(merchant_client, merchant_
     assert params["code_challenge_method"] == "S256"
     session = OAuthSession.objects.get(state=params["state"])
     assert (session.retailer, session.user, session.provider) == (retailer, merchant_user, "square")
-    assert s256_challenge(session.code_verifier) == params["code_challenge"]
+    assert rfc7636_s256(session.code_verifier) == params["code_challenge"]
+    # RFC 7636 4.1: 43-128 characters of the unreserved set
+    assert 43 <= len(session.code_verifier) <= 128
+    assert set(session.code_verifier) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     assert params["code_challenge"] != session.code_verifier
     assert timedelta(minutes=9) < session.expires_at - timezone.now() <= timedelta(minutes=10)
     second = query_of(merchant_client.get("/integrations/square/connect/")["Location"])

@@ -22,8 +22,17 @@ APP_SERVICES = ("migrate", "web", "worker-webhooks", "worker-syncs", "beat")
 
 
 def settings_read_from_environment() -> set[str]:
-    """Every NAME in env("NAME") / env.str("NAME", ...) in settings.py."""
-    tree = ast.parse((ROOT / "shelfops" / "settings.py").read_text())
+    """Every NAME in env("NAME") / env.str("NAME", ...) in settings.py and the provider packages' settings.py
+    (which settings.py reads through the registry)."""
+    names = set()
+    provider_modules = sorted((ROOT / "integrations" / "providers").glob("*/settings.py"))
+    for path in [ROOT / "shelfops" / "settings.py", *provider_modules]:
+        names |= _env_names(ast.parse(path.read_text()))
+    assert {"SQUARE_CLIENT_ID", "SHOPIFY_CLIENT_ID", "NETSUITE_CLIENT_ID", "SECRET_KEY"} <= names  # both kinds seen
+    return names
+
+
+def _env_names(tree) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from integrations.providers.shopify import mappers
-from integrations.providers.shopify.rest_orders import order_sale_lines
 
 
 def graphql_order(refunds):
@@ -84,7 +83,7 @@ def test_sold_lines_keep_what_was_sold_and_each_return_is_one_negative_linked_li
 
 
 def test_the_webhook_payload_and_the_sync_make_the_same_lines():
-    assert summary(order_sale_lines(REST_ORDER)) == summary(mappers.map_order(graphql_order(GRAPHQL_REFUNDS)))
+    assert summary(mappers.map_order_payload(REST_ORDER)) == summary(mappers.map_order(graphql_order(GRAPHQL_REFUNDS)))
 
 
 def test_an_order_without_refunds_reads_current_quantity_as_before():

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.utils import timezone
+from oauthlib.oauth2 import BackendApplicationClient
 
 from integrations.oauth.base import TokenEndpointError, TokenSet
 from integrations.oauth.errors import TokenRefreshError
@@ -82,8 +84,9 @@ def obtain_token(flow, connection) -> TokenSet:
         )
     except PrivateKeyError as exc:
         raise TokenRefreshError(f"private key unusable: {exc}", permanent=True) from None
-    fields = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-              "client_assertion": assertion}
+    # RFC 7523 client authentication by assertion; the body comes from oauthlib's client-credentials client.
+    fields = dict(parse_qsl(BackendApplicationClient(flow.client_id()).prepare_request_body(
+        include_client_id=False, client_assertion_type=ASSERTION_TYPE, client_assertion=assertion)))
     try:
         payload = post_token_request(flow, base_url, fields, account_key=connection.external_account_id)
         tokens = flow.parse_tokens(payload, now)

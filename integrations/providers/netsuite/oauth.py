@@ -64,8 +64,9 @@ class NetSuiteOAuth(OAuthFlow):
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
     def exchange_fields(self, session, code):
-        return {"grant_type": "authorization_code", "code": code, "redirect_uri": session.redirect_uri,
-                "code_verifier": session.code_verifier}
+        # The client authenticates with the Basic header: no client_id or secret in the body.
+        return self.code_request(code, redirect_uri=session.redirect_uri, code_verifier=session.code_verifier,
+                                 include_client_id=False)
 
     def refresh(self, connection) -> TokenSet:
         # Client-credentials (M2M) connections have no refresh token: a new token comes from a new signed
@@ -77,7 +78,7 @@ class NetSuiteOAuth(OAuthFlow):
         return super().refresh(connection)
 
     def refresh_fields(self, connection):
-        return {"grant_type": "refresh_token", "refresh_token": connection.refresh_token}
+        return self.refresh_request(connection.refresh_token)
 
     def parse_tokens(self, payload, now) -> TokenSet:
         tokens = super().parse_tokens(payload, now)

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from ..base import Provider, RatePolicy
+from ..base import ConnectField, Provider, RatePolicy
 from ..registry import register
 
 
@@ -15,8 +15,9 @@ class NetSuiteProvider(Provider):
     key = "netsuite"
     sandbox_credentials = frozenset({"shelfops-local-netsuite-client", "shelfops-local-netsuite-secret"})
     name = "NetSuite"
+    request_id_headers = ("x-n-operationid",)
     kind = "erp"
-    connect_input = "account"
+    connect_fields = (ConnectField("account", "Account id", "1234567 or 1234567_SB1"),)
     schedule_defaults = {"locations": 86400, "items": 86400, "inventory": 900, "sales": 3600, "deletes": 3600,
                          "reconcile_stock": 86400}  # the stock check (integrations.sync.reconcile), daily
 
@@ -37,6 +38,16 @@ class NetSuiteProvider(Provider):
 
     def app_base_url(self, account_id: str) -> str:
         return settings.NETSUITE_APP_URL_TEMPLATE.format(account_host=account_host(account_id)).rstrip("/")
+
+    def admin_form_fields(self) -> dict:
+        from .admin_form import admin_form_fields
+
+        return admin_form_fields()
+
+    def clean_admin_form(self, form, cleaned: dict) -> dict:
+        from .admin_form import clean_admin_form
+
+        return clean_admin_form(form, cleaned)
 
     def oauth(self):
         from .oauth import NetSuiteOAuth

@@ -101,7 +101,8 @@ class ShopifyOAuth(OAuthFlow):
         return shop_base_url(account)
 
     def exchange_fields(self, session, code):
-        return {"client_id": self.client_id(), "client_secret": self.client_secret(), "code": code, "expiring": 1}
+        # No redirect_uri or verifier at Shopify's exchange; expiring=1 asks for an expiring offline token.
+        return self.code_request(code, client_secret=self.client_secret(), expiring=1)
 
     def revoke(self, connection) -> bool:
         # The documented way for an app to uninstall itself (GraphQL appUninstall; the REST equivalent is DELETE

@@ -1,7 +1,8 @@
 from django.conf import settings
 
-from ..base import Provider, RatePolicy
+from ..base import ConnectField, Provider, RatePolicy
 from ..registry import register
+from . import limiters  # noqa: F401  (registers the shopify_rest and shopify_graphql limiter kinds)
 
 
 def shop_base_url(shop: str) -> str:
@@ -13,8 +14,9 @@ class ShopifyProvider(Provider):
     key = "shopify"
     sandbox_credentials = frozenset({"shelfops-local-shopify-app", "shpss_shelfops_local_secret"})
     name = "Shopify"
+    request_id_headers = ("x-shopify-request-id",)
     kind = "pos"
-    connect_input = "shop"
+    connect_fields = (ConnectField("shop", "Shop address", "your-store.myshopify.com"),)
     # GraphQL Admin API cost bucket; Standard plan figures are only the starting guess, the real plan's
     # limits are learnt from extensions.cost.throttleStatus.
     rate_policy = RatePolicy(kind="shopify_graphql", rate=100.0, burst=2000.0)

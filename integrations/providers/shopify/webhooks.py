@@ -25,9 +25,10 @@ from integrations.webhooks.base import (
     signature_matches,
 )
 
-from .rest_orders import _decimal, _id, _when, order_sale_lines
+from . import mappers
 
 REDACTED_BODY = b'{"redacted": "shopify compliance request"}'
+_id = mappers.payload_id  # payload ids as the strings stored everywhere
 
 
 def signature_for(raw_body: bytes, *, secret: str) -> str:
@@ -39,42 +40,24 @@ def _header(headers, name: str) -> str:
     return headers.get(f"x-shopify-{name}") or headers.get(f"shopify-{name}") or ""
 
 
-def product_items(product: dict) -> list:
-    from inventory.records import Item
+def _mapped(mapper, payload):
+    """Payload mapping lives in ``mappers`` (shared with the sync); an unreadable payload fails its event."""
+    try:
+        return mapper(payload)
+    except mappers.PayloadError as exc:
+        raise PermanentWebhookError(str(exc)) from None
 
-    title = product.get("title") or ""
-    items = []
-    for variant in product.get("variants") or []:
-        variant_title = variant.get("title") or ""
-        name = title if variant_title in ("", "Default Title") else f"{title} - {variant_title}"
-        updated = variant.get("updated_at") or product.get("updated_at")
-        items.append(
-            Item(
-                external_id=_id(variant["id"]),
-                sku=variant.get("sku") or "",
-                barcode=variant.get("barcode") or "",
-                name=name[:500],
-                updated_at=_when(updated, "variant updated_at") if updated else None,
-                secondary_id=_id(variant.get("inventory_item_id")),
-                parent_external_id=_id(product.get("id")),
-            )
-        )
-    return items
+
+def order_sale_lines(order: dict) -> list:
+    return _mapped(mappers.map_order_payload, order)
+
+
+def product_items(product: dict) -> list:
+    return _mapped(mappers.map_product_payload, product)
 
 
 def inventory_level(payload: dict):
-    from inventory.records import StockLevel
-
-    for key in ("inventory_item_id", "location_id", "updated_at"):
-        if payload.get(key) is None:
-            raise PermanentWebhookError(f"inventory level payload has no {key}")
-    return StockLevel(
-        location_external_id=_id(payload["location_id"]),
-        item_external_id=_id(payload["inventory_item_id"]),
-        item_id_is_secondary=True,
-        available=_decimal(payload.get("available"), "available"),
-        as_of=_when(payload["updated_at"], "updated_at"),
-    )
+    return _mapped(mappers.map_inventory_level_payload, payload)
 
 
 def on_order(ctx: WebhookContext) -> HandlerResult:
@@ -124,7 +107,8 @@ def on_product_delete(ctx: WebhookContext) -> HandlerResult:
     # The payload carries no time: when Shopify told us is the best "when" there is.
     counts = mark_deleted_at_source(ctx.source, parent_external_ids=[_id(ctx.payload["id"])],
                                     at=ctx.event.received_at)
-    return HandlerResult("processed", f"product {_id(ctx.payload['id'])} deleted: {describe_counts(counts)}")
+    product_id = _id(ctx.payload["id"])
+    return HandlerResult("processed", f"product {product_id} deleted: {describe_counts(counts)}")
 
 
 def on_inventory_level(ctx: WebhookContext) -> HandlerResult:
@@ -309,14 +293,14 @@ class ShopifyWebhooks(WebhookReceiver):
     def given_signature(self, headers) -> str:
         return _header(headers, "hmac-sha256")
 
-    def verify(self, raw_body: bytes, headers) -> bool:
+    def verify(self, raw_body: bytes, headers, *, subscription=None) -> bool:
         secret = settings.SHOPIFY_CLIENT_SECRET
         given = self.given_signature(headers)
         if not secret or not given:
             return False
         return signature_matches(signature_for(raw_body, secret=secret), given)
 
-    def envelope(self, raw_body: bytes, payload, headers) -> Envelope:
+    def envelope(self, raw_body: bytes, payload, headers, *, subscription=None) -> Envelope:
         event_id = _header(headers, "event-id") or _header(headers, "webhook-id") or body_fingerprint(raw_body)
         error = "payload is not a JSON object" if payload is not None and not isinstance(payload, dict) else ""
         return Envelope(event_id, _header(headers, "topic"), _header(headers, "shop-domain").lower(), error)

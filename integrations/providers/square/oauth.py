@@ -34,15 +34,11 @@ class SquareOAuth(OAuthFlow):
     def token_base_url(self, account):
         return self.base_url()
 
-    def exchange_fields(self, session, code):
-        # PKCE exchange: client_id, code, code_verifier, no secret; redirect_uri because we sent one to authorize.
-        return {"grant_type": "authorization_code", "client_id": self.client_id(), "code": code,
-                "code_verifier": session.code_verifier, "redirect_uri": session.redirect_uri}
+    # The exchange is the base PKCE one: client_id, code, code_verifier and redirect_uri, no secret.
 
     def refresh_fields(self, connection):
         # A PKCE grant refreshes with client_id + refresh_token only.
-        return {"grant_type": "refresh_token", "client_id": self.client_id(),
-                "refresh_token": connection.refresh_token}
+        return self.refresh_request(connection.refresh_token, client_id=self.client_id())
 
     def parse_tokens(self, payload, now) -> TokenSet:
         tokens = super().parse_tokens(payload, now)

@@ -12,6 +12,7 @@ class SquareProvider(Provider):
         {"sq0idp-shelfops-local", "sq0csp-shelfops-local-secret", "shelfops-local-square-signature-key"}
     )
     name = "Square"
+    request_id_headers = ("square-request-id",)
     kind = "pos"
     # Square publishes no numeric limits: react to 429 RATE_LIMITED and slow the whole account down.
     rate_policy = RatePolicy(kind="reactive", rate=10.0, burst=20.0)

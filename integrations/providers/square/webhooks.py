@@ -234,14 +234,14 @@ class SquareWebhooks(WebhookReceiver):
         "inventory.count.updated": on_inventory_counts_batch,
     }
 
-    def verify(self, raw_body: bytes, headers) -> bool:
+    def verify(self, raw_body: bytes, headers, *, subscription=None) -> bool:
         key = settings.SQUARE_WEBHOOK_SIGNATURE_KEY
         given = headers.get(self.signature_header, "")
         if not key or not given:
             return False
         return signature_matches(signature_for(raw_body, key=key, url=notification_url()), given)
 
-    def envelope(self, raw_body: bytes, payload, headers) -> Envelope:
+    def envelope(self, raw_body: bytes, payload, headers, *, subscription=None) -> Envelope:
         if not isinstance(payload, dict):
             error = "" if payload is None else "payload is not a JSON object"
             return Envelope(body_fingerprint(raw_body), "", "", parse_error=error)
