@@ -138,7 +138,7 @@ def test_successful_connect_stores_tokens_schedules_and_webhooks(merchant_client
         retailer, "demo.myshopify.com", Connection.Status.ACTIVE)
     assert connection.access_token == "shpat_secret_access" and connection.refresh_token == "shprt_secret_refresh"
     assert connection.scopes == "read_inventory read_locations read_orders read_products"
-    assert graphql.call_count == 9  # a webhookSubscriptionCreate per topic (8: PRODUCTS_DELETE, REFUNDS_CREATE...) + name
+    assert graphql.call_count == 9  # a webhookSubscriptionCreate per topic (8, incl. REFUNDS_CREATE) + shop name
     assert connection.display_name == "Demo Outfitters"
     assert responses.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_secret_access"
     assert connection.settings["webhooks"]["failed"] == []
