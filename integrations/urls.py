@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import account_views, matching_views, views
+from .oauth import token_views
 from .oauth import views as oauth_views
 from .webhooks.views import receive_webhook
 
@@ -30,4 +31,8 @@ urlpatterns = [
     # Webhooks (contract): one URL per provider; a later provider adds its line here.
     path("webhooks/square/", receive_webhook, {"provider_key": "square"}, name="webhook-square"),
     path("webhooks/shopify/", receive_webhook, {"provider_key": "shopify"}, name="webhook-shopify"),
+    # PLUGIN-GLUE (contract item 2): a provider whose secret is per subscription names it in one more segment.
+    path("webhooks/<str:provider_key>/<str:subscription>/", receive_webhook, name="webhook-subscription"),
+    # Connect with a pasted personal access token (providers whose descriptor offers token_connect()).
+    path("integrations/<str:provider_key>/token/", token_views.token_connect, name="token-connect"),
 ]

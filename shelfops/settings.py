@@ -292,6 +292,7 @@ NETSUITE_CLIENT_SECRET = env.str(
 NETSUITE_SCOPES = env.list("NETSUITE_SCOPES", default=["rest_webservices"])
 NETSUITE_DEFAULT_CONCURRENCY = env.int("NETSUITE_DEFAULT_CONCURRENCY", default=5)
 del _local
+globals().update(__import__("integrations.providers.shipbob.settings", fromlist=["declare"]).declare(env, local=env.str("SHELFOPS_ENV", default="local") != "production", sandbox_url=SANDBOX_URL))  # noqa: E501 PLUGIN-GLUE
 
 # --- Operations ---------------------------------------------------------------------------------------------
 ADMINS = [tuple(a.split(":", 1)) for a in env.list("ADMINS", default=[]) if ":" in a]

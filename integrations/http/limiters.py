@@ -229,6 +229,9 @@ LIMITERS = {
     "reactive": ReactiveLimiter,
     "concurrency": ConcurrencyLimiter,
 }
+from .sliding_window import SlidingWindowLimiter  # noqa: E402 - it subclasses Limiter, defined above
+
+LIMITERS["sliding_window"] = SlidingWindowLimiter
 
 # Shopify's REST Admin API has its own leaky bucket beside the GraphQL cost bucket (Standard plan figures;
 # Plus leaks 20/s: set connection.settings["rest_rate_policy"] = {"rate": 20}).

@@ -69,6 +69,11 @@ class Provider(ABC):
         configure and override), or None when it is not connected through OAuth. Imported lazily."""
         return None
 
+    def token_connect(self):
+        """Connect hook for a pasted personal access token: an ``integrations.oauth.token_connect.TokenConnect``,
+        or None when the provider takes none (contract item 4)."""
+        return None
+
     def auth_headers(self, access_token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}
 

@@ -157,11 +157,14 @@ def _insert_once(event: WebhookEvent) -> bool:
     return True
 
 
-def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers) -> StoredDelivery:
+def store_delivery(receiver: WebhookReceiver, raw_body: bytes, headers, subscription=None) -> StoredDelivery:
     """Store a verified delivery. A repeat of a stored event id changes nothing. Raises ``RefusedDelivery`` for
     a delivery that can never be stored (see ``screen_payload`` / ``screen_envelope``)."""
     payload, parse_error = parse_json(raw_body)
-    envelope = receiver.envelope(raw_body, payload, headers)
+    # PLUGIN-GLUE: until the receivers' base signature takes ``subscription`` (contract item 2), pass it only when
+    # the URL had a segment.
+    extra = {"subscription": subscription} if subscription is not None else {}
+    envelope = receiver.envelope(raw_body, payload, headers, **extra)
     parse_error = parse_error or envelope.parse_error
     provider = receiver.provider_key
     storable_headers = receiver.storable_headers(headers)

@@ -37,7 +37,7 @@ def _refuse(receiver, request, status: int, reason: str, detail: str, raw_body: 
 
 @csrf_exempt
 @require_POST
-def receive_webhook(request, provider_key: str):
+def receive_webhook(request, provider_key: str, subscription: str | None = None):
     receiver = receiver_for(provider_key)
     if receiver is None:
         return JsonResponse({"error": "unknown_provider", "detail": f"no webhooks for {provider_key!r}"}, status=404)
@@ -60,11 +60,12 @@ def receive_webhook(request, provider_key: str):
         return _refuse(
             receiver, request, 401, "missing_signature", f"header {receiver.signature_header} is required", raw_body
         )
-    if not receiver.verify(raw_body, request.headers):
+    extra = {"subscription": subscription} if subscription is not None else {}  # PLUGIN-GLUE (contract item 2)
+    if not receiver.verify(raw_body, request.headers, **extra):
         return _refuse(receiver, request, 401, "invalid_signature", "signature does not match", raw_body)
 
     try:
-        stored = store_delivery(receiver, raw_body, request.headers)
+        stored = store_delivery(receiver, raw_body, request.headers, subscription)
     except RefusedDelivery as refused:
         # Hostile or unstorable (too deeply nested, NUL, lone surrogate): a permanent 400, counted, never stored,
         # so the provider is told it is not worth retrying and no worker retries it as if it were transient.
