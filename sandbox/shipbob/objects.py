@@ -69,12 +69,15 @@ def level_json(m, variant: int, locations: list[int]) -> dict:
 def shipment_json(m, order) -> dict:
     fc = fulfilment_centre(order.location_index)
     cancelled = order.state == "CANCELED"
-    products = []
+    # A shipment lists each product once: lines of the same variant are packed together.
+    quantities: dict[int, int] = {}
     for line in order.lines:
-        v = m.variant(line.variant_index)
+        quantities[line.variant_index] = quantities.get(line.variant_index, 0) + line.quantity
+    products = []
+    for index, quantity in quantities.items():
+        v = m.variant(index)
         products.append({"id": PRODUCT_ID_BASE * 2 + v.index, "reference_id": v.sku, "name": v.title, "sku": v.sku,
-                         "inventory_items": [{"id": inventory_id(v.index), "name": v.title,
-                                              "quantity": line.quantity}]})
+                         "inventory_items": [{"id": inventory_id(v.index), "name": v.title, "quantity": quantity}]})
     return {"id": SHIPMENT_ID_BASE + order.index, "order_id": ORDER_ID_BASE + order.index,
             "reference_id": f"SO-{order.index + 1:07d}", "location": {"id": fc[0], "name": fc[1]},
             "status": "Cancelled" if cancelled else "Completed",
