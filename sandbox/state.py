@@ -200,6 +200,8 @@ class SandboxState:
             self.shipbob_next_subscription = 0
             self.shipbob_history: dict[str, list[dict]] = {}
             self.shipbob_next_event = 0
+            # (user:application, time) of every request the window let through, newest last (benchmarks read it).
+            self.shipbob_accepted: deque[tuple[str, float]] = deque(maxlen=200_000)
             self.counters.reset()
             self._load_tokens()
 

@@ -97,6 +97,7 @@ def rate_limited(state, request: Request) -> Response | None:
                 {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {wait} seconds."},
                 status=429, headers={"x-retry-after": str(wait), "x-remaining-calls": "0"})
         log.append(now)
+        state.shipbob_accepted.append((key, now))
         request.environ["shipbob.remaining"] = str(limit - len(log))
     return None
 
