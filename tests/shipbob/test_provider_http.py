@@ -120,3 +120,33 @@ def test_error_bodies():
     invalid = parse_error(400, {"title": "Bad Request", "errors": {"PageSize": ["must be 1-250"]}})
     assert "PageSize: must be 1-250" in invalid.detail and invalid.codes == ["Bad Request"]
     assert parse_error(401, None).auth
+
+
+@responses.activate
+def test_refresh_sends_the_secret_form_encoded_and_keeps_the_rotated_token(retailer):
+    from integrations.providers import get_provider
+
+    responses.post(f"{AUTH}/connect/token", json={"access_token": "sb-access-2", "expires_in": 3600,
+                                                  "refresh_token": "sb-refresh-2"})
+    connection = Connection.objects.create(retailer=retailer, provider="shipbob", external_account_id="551045",
+                                           status=Connection.Status.ACTIVE, access_token="sb-access-1",
+                                           refresh_token="sb-refresh-1")
+    tokens = get_provider("shipbob").oauth().refresh(connection)
+    sent = parse_qs(responses.calls[0].request.body)
+    assert sent == {"grant_type": ["refresh_token"], "client_id": ["sb-client"],
+                    "client_secret": ["sb-secret-value-1"], "refresh_token": ["sb-refresh-1"]}
+    assert (tokens.access_token, tokens.refresh_token) == ("sb-access-2", "sb-refresh-2")
+
+
+@responses.activate
+def test_disconnect_deletes_the_webhook_subscription(retailer):
+    from integrations.oauth.disconnect import disconnect
+
+    connection = Connection.objects.create(retailer=retailer, provider="shipbob", external_account_id="551045",
+                                           status=Connection.Status.ACTIVE, access_token="sb-access-1")
+    WebhookSubscription.objects.create(connection=connection, provider="shipbob", segment="seg-1",
+                                       external_id="77", secret="whsec_" + "A" * 44)
+    responses.delete(f"{API}/2026-07/webhook/77", status=204)
+    result = disconnect(connection, reason="test")
+    assert result.revoke_outcome == "not offered"
+    assert not WebhookSubscription.objects.exists() and len(responses.calls) == 1

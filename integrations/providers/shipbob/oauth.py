@@ -49,6 +49,14 @@ class ShipBobOAuth(OAuthFlow):
 
         subscribe(connection, WEBHOOK_TOPICS)
 
+    def revoke(self, connection) -> bool:
+        """ShipBob documents no token revocation (a PAT is revoked in its dashboard): remove our webhook
+        subscriptions, so nothing is delivered for a disconnected account, and report "not offered"."""
+        from .subscriptions import unsubscribe
+
+        unsubscribe(connection)
+        return False
+
     def account_name(self, connection) -> str | None:
         return None  # ShipBob's API names no merchant; the channel id stays the account's name
 

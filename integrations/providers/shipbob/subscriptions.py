@@ -23,13 +23,7 @@ def subscribe(connection, topics: list[str]) -> None:
     from integrations.models import WebhookSubscription
 
     client = client_for(connection)
-    for old in WebhookSubscription.objects.filter(connection=connection):
-        try:
-            if old.external_id:
-                client.request("DELETE", f"/webhook/{old.external_id}")
-        except ProviderError as exc:  # gone already, or ShipBob down: the row goes either way
-            logger.info("shipbob connection %s: could not delete subscription (%s)", connection.pk, exc)
-        old.delete()
+    unsubscribe(connection)
     segment = secrets.token_urlsafe(24)
     secret = new_secret()
     url = f"{settings.BASE_URL}/webhooks/shipbob/{segment}/"
@@ -45,3 +39,20 @@ def subscribe(connection, topics: list[str]) -> None:
                                        external_id=str(answer.get("id") or ""), topics=topics, secret=secret)
     connection.settings = {**(connection.settings or {}), "webhooks": {"registered": topics, "failed": []}}
     connection.save(update_fields=["settings", "updated_at"])
+
+
+def unsubscribe(connection) -> None:
+    """Delete the connection's subscriptions at ShipBob and here (best effort at ShipBob: gone already, or
+    ShipBob down, the row goes either way and deliveries to its URL then fail verification)."""
+    from integrations.http import client_for
+    from integrations.http.errors import ProviderError
+    from integrations.models import WebhookSubscription
+
+    client = client_for(connection)
+    for old in WebhookSubscription.objects.filter(connection=connection):
+        try:
+            if old.external_id:
+                client.request("DELETE", f"/webhook/{old.external_id}")
+        except ProviderError as exc:
+            logger.info("shipbob connection %s: could not delete subscription (%s)", connection.pk, exc)
+        old.delete()
