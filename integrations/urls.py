@@ -31,7 +31,9 @@ urlpatterns = [
     # Webhooks (contract): one URL per provider; a later provider adds its line here.
     path("webhooks/square/", receive_webhook, {"provider_key": "square"}, name="webhook-square"),
     path("webhooks/shopify/", receive_webhook, {"provider_key": "shopify"}, name="webhook-shopify"),
-    # PLUGIN-GLUE (contract item 2): a provider whose secret is per subscription names it in one more segment.
+    # PLUGIN-GLUE (contract item 2): every provider's /webhooks/<key>/ (answers 404 for one without webhooks),
+    # and one more segment naming the subscription for a provider whose secret is per subscription.
+    path("webhooks/<str:provider_key>/", receive_webhook, name="webhook-provider"),
     path("webhooks/<str:provider_key>/<str:subscription>/", receive_webhook, name="webhook-subscription"),
     # Connect with a pasted personal access token (providers whose descriptor offers token_connect()).
     path("integrations/<str:provider_key>/token/", token_views.token_connect, name="token-connect"),

@@ -80,6 +80,9 @@ class WebhookReceiver(ABC):
     # Optional: topics whose events can be handled many at a time (one provider fetch, one bulk ingest). A topic
     # listed here must also have its per-event handler above (replay and the per-event fallback use it).
     batch_handlers: Mapping[str, BatchHandler] = {}
+    # True when the provider's signing secret is per subscription and the URL names it in one more path segment
+    # (``/webhooks/<provider>/<subscription>/``); verify() and envelope() then get ``subscription=``.
+    subscription_segments: bool = False
     # Topics handled even when the connection is no longer active (compliance, uninstall).
     topics_after_disconnect: frozenset[str] = frozenset()
 

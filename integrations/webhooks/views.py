@@ -41,6 +41,9 @@ def receive_webhook(request, provider_key: str, subscription: str | None = None)
     receiver = receiver_for(provider_key)
     if receiver is None:
         return JsonResponse({"error": "unknown_provider", "detail": f"no webhooks for {provider_key!r}"}, status=404)
+    if subscription is not None and not receiver.subscription_segments:
+        return JsonResponse({"error": "unknown_url", "detail": f"{provider_key} webhooks take no subscription "
+                             "segment"}, status=404)
 
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     try:

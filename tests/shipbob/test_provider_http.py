@@ -150,3 +150,19 @@ def test_disconnect_deletes_the_webhook_subscription(retailer):
     result = disconnect(connection, reason="test")
     assert result.revoke_outcome == "not offered"
     assert not WebhookSubscription.objects.exists() and len(responses.calls) == 1
+
+
+def test_webhook_urls_refuse_readably():
+    client = Client()
+    # A provider whose secret is not per subscription takes no segment: 404, not a 500.
+    assert client.post("/webhooks/square/abc/", b"{}", content_type="application/json").status_code == 404
+    # ShipBob without a segment, or with one nobody subscribed, or without signature headers: 401, nothing stored.
+    headers = {"HTTP_WEBHOOK_ID": "msg_1", "HTTP_WEBHOOK_TIMESTAMP": "1", "HTTP_WEBHOOK_SIGNATURE": "v1,AAAA"}
+    assert client.post("/webhooks/shipbob/", b"{}", content_type="application/json", **headers).status_code == 401
+    unknown = client.post("/webhooks/shipbob/nobody/", b"{}", content_type="application/json", **headers)
+    assert unknown.status_code == 401 and unknown.json()["error"] == "invalid_signature"
+    bare = client.post("/webhooks/shipbob/nobody/", b"{}", content_type="application/json")
+    assert bare.status_code == 401 and bare.json()["error"] == "missing_signature"
+    from integrations.models import WebhookEvent
+
+    assert not WebhookEvent.objects.exists()

@@ -47,6 +47,7 @@ def on_shipment(ctx: WebhookContext) -> HandlerResult:
 class ShipBobWebhooks(WebhookReceiver):
     provider_key = "shipbob"
     signature_header = "webhook-signature"
+    subscription_segments = True
     handlers = {"order.shipped": on_shipment, "order.shipment.cancelled": on_shipment}
 
     def verify(self, raw_body: bytes, headers, *, subscription=None) -> bool:
