@@ -110,7 +110,9 @@ def _issue(state, user: str, client_id: str, scopes: list[str]) -> dict:
 
 
 def issue_pat(app, request: Request, user: str):
-    """Control API: the personal access token a merchant would generate in the ShipBob dashboard."""
+    """Control API: the personal access token a merchant would generate in the ShipBob dashboard (user
+    ``default`` = the demo user)."""
+    user = DEFAULT_USER if user == "default" else user
     value = app.state.issue_token("shipbob", user, "pat", "access", None, scopes=sorted(SCOPES), pat=True)
     return json_response({"token": value, "user": user}, 201)
 
