@@ -228,10 +228,9 @@ LIMITERS = {
     "shopify_graphql": ShopifyGraphQLLimiter,
     "reactive": ReactiveLimiter,
     "concurrency": ConcurrencyLimiter,
+    # A dotted path: its module subclasses Limiter from this one, so it is imported when first used.
+    "sliding_window": "integrations.http.sliding_window.SlidingWindowLimiter",
 }
-from .sliding_window import SlidingWindowLimiter  # noqa: E402 - it subclasses Limiter, defined above
-
-LIMITERS["sliding_window"] = SlidingWindowLimiter
 
 # Shopify's REST Admin API has its own leaky bucket beside the GraphQL cost bucket (Standard plan figures;
 # Plus leaks 20/s: set connection.settings["rest_rate_policy"] = {"rate": 20}).
@@ -267,5 +266,9 @@ def build_limiter(store, account_key: str, policy: RatePolicy, channel: str, ove
     policy, suffix = effective_policy(policy, channel, overrides)
     key = f"{account_key}:{suffix}" if suffix else account_key
     cls = LIMITERS.get(policy.kind, ReactiveLimiter)
+    if isinstance(cls, str):
+        from django.utils.module_loading import import_string
+
+        cls = import_string(cls)
     return cls(store, key, policy, clock=clock, sleep=sleep, max_wait=config.max_budget_wait,
                headroom_seconds=config.headroom_seconds, slow_seconds=config.reactive_slow_seconds)

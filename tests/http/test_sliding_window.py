@@ -24,8 +24,14 @@ def limiter(store, key, clock, **kw):
     return SlidingWindowLimiter(store, key, POLICY, clock=clock, sleep=clock.sleep, max_wait=kw.get("max_wait", 120))
 
 
-def test_kind_table_names_it():
-    assert LIMITERS["sliding_window"] is SlidingWindowLimiter
+def test_kind_table_names_it(store, account_key, clock):
+    from integrations.http.config import load
+    from integrations.http.limiters import build_limiter
+
+    assert "sliding_window" in LIMITERS
+    built = build_limiter(store, account_key, POLICY, "rest", None, clock=clock, sleep=clock.sleep,
+                          config=load())
+    assert isinstance(built, SlidingWindowLimiter)
 
 
 def test_150_at_once_then_the_151st_waits_for_the_oldest_to_leave_the_window(store, account_key, clock):
