@@ -70,6 +70,8 @@ def test_oauth_in_chromium_sync_api_and_shipment_webhook_once(page, live_server,
                                                                merchant_user, retailer):
     sandbox = portal_sandbox
     log_in(page, live_server)
+    # The ShipBob card offers both ways in: the OAuth button and a personal access token form.
+    assert page.locator("#token-connect-shipbob input[name=token]").is_visible()
     page.locator("#connect-shipbob button[type=submit]").click()
     page.locator("#allow").click()  # ShipBob's consent page (sandbox)
     page.wait_for_url(f"{live_server.url}/portal/connections/*/")
