@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import account_views, matching_views, views
+from .oauth import token_views
 from .oauth import views as oauth_views
 from .webhooks import routes as webhook_routes
 
@@ -29,4 +30,6 @@ urlpatterns = [
     path("integrations/<str:provider_key>/callback/", oauth_views.callback, name="oauth-callback"),
     # Webhooks (contract): one URL per provider with a receiver, routed from the registry.
     *webhook_routes.urlpatterns,
+    # Connect with a pasted personal access token (providers whose descriptor offers token_connect()).
+    path("integrations/<str:provider_key>/token/", token_views.token_connect, name="token-connect"),
 ]

@@ -29,6 +29,7 @@ class Location:
     address: str = ""
     active: bool = True
     updated_at: datetime | None = None
+    kind: str = "store"  # store | warehouse (a WMS fulfilment centre)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,8 @@ class SaleLine:
     # A refund or return line (negative quantity) names the sold line it gives back: that line's order and line ids.
     refund_of_order_id: str = ""
     refund_of_line_id: str = ""
+    # sale (a store or web sale) | shipment (stock leaving a warehouse for an order): forecasting tells them apart.
+    kind: str = "sale"
 
 
 @dataclass(slots=True)

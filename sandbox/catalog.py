@@ -113,7 +113,9 @@ class CatalogView:
         self.provider = provider
         self.render = RENDERERS[provider]
         # Leading digits 3 and 4 (with this number last) keep made-up GTINs apart from the canonical ones (1...).
-        self.number = sorted(RENDERERS).index(provider)
+        # (ShipBob, the fourth system, takes leading digits 5 and 6 instead, so the three older views keep their data.)
+        self.number = sorted(set(RENDERERS) - {"shipbob"}).index(provider) if provider != "shipbob" else 0
+        self.prefix = 5 if provider == "shipbob" else 3
 
     def item(self, index: int) -> ViewItem:
         roll = rand(self.catalog.seed, f"view-{self.provider}", index)
@@ -121,8 +123,8 @@ class CatalogView:
         if pct < ONLY_HERE_PCT:
             # Kept only in this system: its own SKU and GTIN, which no other system knows.
             truth = self.catalog.product(index)
-            prefix = self.provider[:2].upper()
-            upc = gtin12(4 * 10**10 + index * 3 + self.number)
+            prefix = "SB" if self.provider == "shipbob" else self.provider[:2].upper()
+            upc = gtin12((self.prefix + 1) * 10**10 + index * 3 + self.number)
             return ViewItem(f"{self.provider}-only-{index}", f"{prefix}X-{index + 1:06d}",
                             self.render.barcode(upc), f"House {truth.product_name}", truth.variant_name)
         truth = self.catalog.product(index)
@@ -130,7 +132,7 @@ class CatalogView:
         if pct < ONLY_HERE_PCT + MISSING_BARCODE_PCT:
             upc = ""
         elif pct < ONLY_HERE_PCT + MISSING_BARCODE_PCT + CONFLICTING_BARCODE_PCT:
-            upc = gtin12(3 * 10**10 + index * 3 + self.number)
+            upc = gtin12(self.prefix * 10**10 + index * 3 + self.number)
         return ViewItem(f"p{index}", self.render.sku(truth.sku, roll >> 8),
                         self.render.barcode(upc) if upc else "",
                         *self.render.names(truth.product_name, truth.variant_name, roll >> 16))
@@ -217,7 +219,32 @@ class _NetSuite:
         return f"{s.number} {s.street.upper()} ST."
 
 
-RENDERERS = {"square": _Square, "shopify": _Shopify, "netsuite": _NetSuite}
+class _ShipBob:
+    """ShipBob: the merchant's SKUs upper-cased as the WMS stores them, UPC-A barcodes; its locations are ShipBob's
+    own fulfilment centres, not the retailer's stores (sandbox.shipbob.common)."""
+
+    @staticmethod
+    def sku(sku: str, r: int) -> str:
+        return sku.upper()
+
+    @staticmethod
+    def barcode(upc: str) -> str:
+        return upc
+
+    @staticmethod
+    def names(product: str, variant: str, r: int) -> tuple[str, str]:
+        return product, variant
+
+    @staticmethod
+    def store_name(s: TrueStore) -> str:
+        return f"Fulfillment center {s.index + 1}"
+
+    @staticmethod
+    def street(s: TrueStore) -> str:
+        return f"{s.number} {s.street} Street"
+
+
+RENDERERS = {"square": _Square, "shopify": _Shopify, "netsuite": _NetSuite, "shipbob": _ShipBob}
 
 
 def truth(state, seed: str) -> dict:
@@ -248,6 +275,11 @@ def _external_ids(provider: str, m):
         from .shopify.objects import legacy_id
 
         return (lambda i: str(legacy_id("ProductVariant", i))), (lambda i: str(legacy_id("Location", i)))
+    if provider == "shipbob":
+        from .shipbob.common import fulfilment_centre
+        from .shipbob.objects import inventory_id
+
+        return (lambda i: str(inventory_id(i))), (lambda i: str(fulfilment_centre(i)[0]))
     from .netsuite.tables import ITEM_ID_BASE
 
     return (lambda i: str(ITEM_ID_BASE + i)), (lambda i: str(i + 1))

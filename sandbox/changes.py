@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 import threading
 
+from .shipbob import events as shipbob_events
+from .shipbob.common import DEFAULT_USER as SHIPBOB_DEFAULT_USER
 from .shopify import objects as shopify_objects
 from .square import objects as square_objects
 from .square.common import merchant_id
@@ -18,7 +20,7 @@ from .square.common import merchant_id
 
 def default_account(state, provider: str) -> str:
     return {"square": merchant_id(state.config.seed), "shopify": "demo-shop.myshopify.com",
-            "netsuite": "1234567"}[provider]
+            "netsuite": "1234567", "shipbob": SHIPBOB_DEFAULT_USER}[provider]
 
 
 def _variant_index(m, item) -> int:
@@ -61,6 +63,9 @@ def create_sale(app, provider: str, account: str | None = None, location: int = 
         for row in rows:
             app.webhooks.send_shopify(account, "inventory_levels/update", shopify_objects.inventory_level_payload(row))
         return {"order_id": shopify_objects.gid("Order", order.index)}
+    if provider == "shipbob":  # at a warehouse a "sale" is an order shipped from a fulfilment centre
+        shipment = shipbob_events.shipped(app, account, m, order, rows)
+        return {"order_id": shipment["order_id"], "shipment_id": shipment["id"]}
     return {"transaction_id": order.index + 1}
 
 
@@ -71,7 +76,11 @@ def change_stock(app, provider: str, account: str | None = None, item=0, locatio
     account, m = _merchant(app, provider, account)
     if not 0 <= location < m.sizes.locations:
         raise ValueError(f"location index {location} out of range")
-    row = m.set_stock(_variant_index(m, item), location, int(on_hand), app.state.now_dt())
+    index = _variant_index(m, item)
+    before = m.stock(index, location)
+    row = m.set_stock(index, location, int(on_hand), app.state.now_dt())
+    if provider == "shipbob":  # ShipBob has no inventory webhook: the change shows in the inventory history
+        shipbob_events.stock_changed(app, account, before, row)
     if silent:
         return {"on_hand": row.on_hand, "available": row.available}
     if provider == "square":

@@ -55,6 +55,9 @@ class Faults:
     # Shopify bulk operations: the next result download ends this many lines early (a truncated transfer that
     # still looks complete), then the setting goes back to 0.
     bulk_short_read: int = 0
+    # ShipBob: its sliding window (150 requests per 60 s per user + application); a benchmark may shorten the window.
+    shipbob_window_limit: int = 150
+    shipbob_window_seconds: float = 60.0
 
     def __post_init__(self):
         self._rng = random.Random(self.seed)

@@ -22,6 +22,9 @@ from .http import Route, json_response
 from .netsuite import m2m as netsuite_m2m
 from .netsuite import oauth as netsuite_oauth
 from .netsuite import suiteql
+from .shipbob import api as shipbob_api
+from .shipbob import common as shipbob_common
+from .shipbob import oauth as shipbob_oauth
 from .shopify import graphql as shopify_graphql
 from .shopify import oauth as shopify_oauth
 from .square import api as square_api
@@ -36,6 +39,7 @@ FAULT_ANSWERS = {
     "square": square_common.fault_response,
     "shopify": shopify_oauth.fault_response,
     "netsuite": netsuite_oauth.fault_response,
+    "shipbob": shipbob_common.fault_response,
 }
 
 
@@ -53,6 +57,7 @@ class SandboxApp:
         routes: list[Route] = [
             *square_oauth.ROUTES, *square_api.ROUTES, *shopify_oauth.ROUTES, *shopify_graphql.ROUTES,
             *netsuite_oauth.ROUTES, *netsuite_m2m.ROUTES, *suiteql.ROUTES, *control.ROUTES,
+            *shipbob_oauth.ROUTES, *shipbob_api.ROUTES,
         ]
         self.url_map = Map([Rule(r.path, endpoint=r, methods=list(r.methods)) for r in routes], strict_slashes=False)
 
@@ -99,6 +104,8 @@ class SandboxApp:
             return suiteql.concurrency_exceeded(self.state, account)
         if route.provider == "square":
             return square_common.rate_limited(self.state, request)
+        if route.provider == "shipbob" and "/connect/" not in request.path:
+            return shipbob_common.rate_limited(self.state, request)
         return None
 
 

@@ -23,7 +23,7 @@ from .catalog import RetailerCatalog
 from .data import DEFAULT_ANCHOR, Merchant, Sizes
 from .faults import Faults
 
-PROVIDERS = ("square", "shopify", "netsuite")
+PROVIDERS = ("square", "shopify", "netsuite", "shipbob")
 
 
 @dataclass
@@ -37,6 +37,8 @@ class SandboxConfig:
     shopify_client_secret: str = "shpss_shelfops_local_secret"
     netsuite_client_id: str = "shelfops-local-netsuite-client"
     netsuite_client_secret: str = "shelfops-local-netsuite-secret"
+    shipbob_client_id: str = "shelfops-local-shipbob-app"
+    shipbob_client_secret: str = "shelfops-local-shipbob-secret"
     portal_base_url: str = "http://127.0.0.1:8000"
     # The exact URL string the Square subscription was registered with: Square signs it byte for byte.
     square_notification_url: str = ""
@@ -73,6 +75,8 @@ class SandboxConfig:
             shopify_client_secret=settings.SHOPIFY_CLIENT_SECRET or cls.shopify_client_secret,
             netsuite_client_id=settings.NETSUITE_CLIENT_ID or cls.netsuite_client_id,
             netsuite_client_secret=settings.NETSUITE_CLIENT_SECRET or cls.netsuite_client_secret,
+            shipbob_client_id=getattr(settings, "SHIPBOB_CLIENT_ID", "") or cls.shipbob_client_id,
+            shipbob_client_secret=getattr(settings, "SHIPBOB_CLIENT_SECRET", "") or cls.shipbob_client_secret,
             portal_base_url=settings.BASE_URL,
         )
         values.update(overrides)
@@ -192,6 +196,15 @@ class SandboxState:
             # Webhooks still to be lost, per provider (``/_sandbox/webhooks/drop``): the provider's data changes,
             # the portal never hears of it, which is what a stock check has to find.
             self.webhook_drops: dict[str, int] = dict.fromkeys(PROVIDERS, 0)
+            # ShipBob: sliding-window logs per user + application, webhook subscriptions per (user, application),
+            # inventory history events per user.
+            self.shipbob_windows: dict[str, deque] = {}
+            self.shipbob_subscriptions: dict[tuple[str, str], list[dict]] = {}
+            self.shipbob_next_subscription = 0
+            self.shipbob_history: dict[str, list[dict]] = {}
+            self.shipbob_next_event = 0
+            # (user:application, time) of every request the window let through, newest last (benchmarks read it).
+            self.shipbob_accepted: deque[tuple[str, float]] = deque(maxlen=200_000)
             self.counters.reset()
             self._load_tokens()
 

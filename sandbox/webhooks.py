@@ -37,7 +37,7 @@ log = logging.getLogger("sandbox.webhooks")
 
 SQUARE_RETRIES = [60 * 2**n for n in range(9)] + [8 * 3600, 7 * 3600 + 29 * 60]  # 11 retries within 24 h
 SHOPIFY_RETRIES = [60, 120, 240, 480, 960, 1920, 3840, 6780]  # 8 retries, 4 h in total
-TIMEOUTS = {"square": 10.0, "shopify": 5.0}
+TIMEOUTS = {"square": 10.0, "shopify": 5.0, "shipbob": 15.0}
 
 
 def square_signature(key: str, notification_url: str, body: bytes) -> str:
@@ -122,6 +122,10 @@ class WebhookSender:
             }
             self._push("shopify", url, headers, body, event_id, topic)
 
+    def push_signed(self, provider, url, headers, body, event_id, topic) -> None:
+        """A Standard Webhooks delivery (ShipBob): ``headers["_whsec"]`` signs each attempt when it is sent."""
+        self._push(provider, url, headers, body, event_id, topic)
+
     def _push(self, provider, url, headers, body, event_id, topic, delay: float = 0.0, attempt: int = 0,
               duplicate: bool = False) -> None:
         import time
@@ -171,6 +175,10 @@ class WebhookSender:
             headers["square-retry-number"] = str(d.attempt)
             headers["square-retry-reason"] = d.headers.get("_reason", "http_error")
         headers.pop("_reason", None)
+        if "_whsec" in headers:
+            from .shipbob.events import signed_headers
+
+            headers = signed_headers(headers, d.body, self.state.now())
         status, error = None, ""
         try:
             response = self.session.post(d.url, data=d.body, headers=headers, timeout=TIMEOUTS[d.provider],
@@ -181,13 +189,17 @@ class WebhookSender:
         ok = status is not None and 200 <= status < 300
         self.state.deliveries.append({"provider": d.provider, "topic": d.topic, "event_id": d.event_id,
                                       "url": d.url, "attempt": d.attempt, "status": status, "error": error,
-                                      "duplicate": d.duplicate, "webhook_id": d.headers.get("X-Shopify-Webhook-Id")})
+                                      "duplicate": d.duplicate,
+                                      "webhook_id": d.headers.get("X-Shopify-Webhook-Id")
+                                      or d.headers.get("webhook-id")})
         if ok:
             if not d.duplicate and self._rng.random() < self.state.config.duplicate_webhook_probability:
                 self._push(d.provider, d.url, d.headers, d.body, d.event_id, d.topic, delay=0.05, attempt=d.attempt,
                            duplicate=True)
             return
-        schedule = SQUARE_RETRIES if d.provider == "square" else SHOPIFY_RETRIES
+        from .shipbob.events import RETRIES as SHIPBOB_RETRIES
+
+        schedule = {"square": SQUARE_RETRIES, "shipbob": SHIPBOB_RETRIES}.get(d.provider, SHOPIFY_RETRIES)
         if d.attempt >= len(schedule):
             log.warning("webhook %s %s given up after %d attempts", d.provider, d.event_id, d.attempt + 1)
             return

@@ -157,10 +157,12 @@ class ConcurrencyLimiter(ReactiveLimiter):
 
 # The kind table: ``RatePolicy.kind`` -> limiter class. Generic kinds are listed here; a provider whose budget
 # works its own way registers its kinds from its package with ``register_limiter`` (loaded with the registry).
-LIMITERS: dict[str, type[Limiter]] = {
+LIMITERS: dict[str, type[Limiter] | str] = {
     "token_bucket": TokenBucketLimiter,
     "reactive": ReactiveLimiter,
     "concurrency": ConcurrencyLimiter,
+    # A dotted path: its module subclasses Limiter from this one, so it is imported when first used.
+    "sliding_window": "integrations.http.sliding_window.SlidingWindowLimiter",
 }
 
 
@@ -177,7 +179,12 @@ def limiter_class(kind: str) -> type[Limiter]:
         from integrations.providers import all_providers
 
         all_providers()  # provider packages register their kinds on import
-    return LIMITERS.get(kind, ReactiveLimiter)
+    cls = LIMITERS.get(kind, ReactiveLimiter)
+    if isinstance(cls, str):  # named by dotted path where importing it here would be circular
+        from django.utils.module_loading import import_string
+
+        cls = LIMITERS[kind] = import_string(cls)
+    return cls
 
 
 def effective_policy(policy: RatePolicy, channel: str, overrides: dict | None) -> tuple[RatePolicy, str]:

@@ -4,7 +4,7 @@ from .limiter import ProviderAccountState
 from .oauth import OAuthSession
 from .rollups import HourlyRollup, RolledHour
 from .sync import SyncCursor, SyncRun, SyncSchedule
-from .webhooks import WebhookEvent, WebhookRejection
+from .webhooks import WebhookEvent, WebhookRejection, WebhookSubscription
 
 __all__ = [
     "ApiCallLog",
@@ -18,4 +18,5 @@ __all__ = [
     "SyncSchedule",
     "WebhookEvent",
     "WebhookRejection",
+    "WebhookSubscription",
 ]

@@ -26,6 +26,7 @@ class Connection(models.Model):
     class AuthMode(models.TextChoices):
         AUTHORIZATION_CODE = "authorization_code", "OAuth authorization code"
         CLIENT_CREDENTIALS = "client_credentials", "OAuth client credentials (M2M)"
+        PERSONAL_ACCESS_TOKEN = "personal_access_token", "Personal access token"
 
     retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="connections")
     provider = models.CharField(max_length=32, db_index=True)

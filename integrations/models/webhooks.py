@@ -1,4 +1,5 @@
 from django.db import models
+from fernet_fields import EncryptedTextField
 
 from .connection import Connection
 
@@ -69,3 +70,25 @@ class WebhookRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.reason} {self.day}: {self.count}"
+
+
+class WebhookSubscription(models.Model):
+    """A webhook subscription the portal created at a provider whose signing secret is per subscription
+    (contract: ``POST /webhooks/<provider>/<segment>/``). The URL segment names the row, so the receiver knows
+    which secret to verify with before trusting anything in the body. Secrets are encrypted; during a rotation
+    ``previous_secret`` still verifies until it is cleared."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    provider = models.CharField(max_length=32)
+    segment = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=255, blank=True, help_text="The provider's id of the subscription.")
+    topics = models.JSONField(default=list, blank=True)
+    secret = EncryptedTextField()
+    previous_secret = EncryptedTextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "connection"], name="webhook_sub_connection")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} subscription {self.external_id or '?'} ({self.segment[:8]}...)"

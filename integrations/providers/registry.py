@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .base import Provider
 
-PROVIDER_PACKAGES = ["square", "shopify", "netsuite"]
+PROVIDER_PACKAGES = ["square", "shopify", "netsuite", "shipbob"]
 
 _registry: dict[str, Provider] = {}
 _loaded = False

@@ -83,8 +83,8 @@ class StoreSerializer(FastReadSerializer):
 
     class Meta:
         model = Store
-        fields = ["id", "name", "code", "timezone", "address", "is_active", "created_at", "updated_at", "known_in",
-                  "awaiting_match"]
+        fields = ["id", "name", "code", "kind", "timezone", "address", "is_active", "created_at", "updated_at",
+                  "known_in", "awaiting_match"]
 
 
 class ProductSerializer(FastReadSerializer):
@@ -122,7 +122,7 @@ class TransactionSerializer(FastReadSerializer):
         model = Transaction
         fields = [
             "id", "store", "product", "source", "external_account_id", "external_order_id", "external_line_id",
-            "sku", "quantity", "unit_price", "currency", "state", "occurred_at", "order_updated_at",
+            "sku", "quantity", "unit_price", "currency", "state", "kind", "occurred_at", "order_updated_at",
             "refund_of_order_id", "refund_of_line_id", "created_at", "updated_at",
         ]
         extra_kwargs = {

@@ -104,7 +104,8 @@ def _locations_batch(source: Source, chunk: list[Location], counts: IngestCounts
         ).values_list("external_id", "pk")
     )
     if ids:
-        details = {r.external_id: {"timezone": r.timezone or "", "address": r.address or ""} for r in locations}
+        details = {r.external_id: {"timezone": r.timezone or "", "address": r.address or "", "kind": r.kind}
+                   for r in locations}
         auto_map_stores(source.retailer_id, ids.values(), details)
 
 

@@ -53,6 +53,7 @@ SPEC = UpsertSpec(
         "order_updated_at",
         "refund_of_order_id",
         "refund_of_line_id",
+        "kind",
         "created_at",
         "updated_at",
     ),
@@ -71,11 +72,12 @@ SPEC = UpsertSpec(
         "order_updated_at",
         "refund_of_order_id",
         "refund_of_line_id",
+        "kind",
     ),
     guard=NEWER_OR_SAME,
     copy_types=(
         "text", "text", "text", "text", "int8", "int8", "int8", "int8", "int8", "text", "numeric", "numeric",
-        "text", "text", "timestamptz", "timestamptz", "text", "text", "timestamptz", "timestamptz",
+        "text", "text", "timestamptz", "timestamptz", "text", "text", "text", "timestamptz", "timestamptz",
     ),
 )
 KINDS = {
@@ -200,6 +202,7 @@ def _ingest_batch(source, lines, resolver: MappingResolver, counts: IngestCounts
                 r.order_updated_at,
                 (r.refund_of_order_id or "")[:255],
                 (r.refund_of_line_id or "")[:255],
+                r.kind if r.kind in ("sale", "shipment") else "sale",
                 now,
                 now,
             )

@@ -29,8 +29,9 @@ def _stores_with_a_location_of(systems: set[tuple[str, str]], store_ids: list[in
 
 def match_stores(retailer_id: int, pending, details: dict[str, dict]) -> list[int]:
     """``pending``: (mapping id, external id, name, provider, account) rows, locked for the retailer;
-    ``details``: external id -> {"timezone", "address"}. Returns the ids mapped."""
+    ``details``: external id -> {"timezone", "address", "kind"}. Returns the ids mapped."""
     rows = []
+    kinds = {pk: details.get(external_id, {}).get("kind") or Store.Kind.STORE for pk, external_id, *_ in pending}
     systems = {(provider, account) for *_, provider, account in pending}
     for pk, external_id, name, *_ in pending:
         info = details.get(external_id, {})
@@ -71,7 +72,8 @@ def match_stores(retailer_id: int, pending, details: dict[str, dict]) -> list[in
                                 reason="new store: no store at this address" if key else "new store: no address")
             decisions.append(decision)
             new_stores.append((decision, Store(retailer_id=retailer_id, name=name[:255], timezone=tz[:64],
-                                               address=address, address_key=key)))
+                                               address=address, address_key=key,
+                                               kind=kinds[pk])))
     # Two locations of one batch at one address each get a store: one system listing both (a shop and its
     # stockroom) means they are different places to it.
     if new_stores:

@@ -11,6 +11,13 @@ class Store(models.Model):
     code = models.CharField(max_length=64, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     address = models.TextField(blank=True)
+
+    class Kind(models.TextChoices):
+        STORE = "store", "Store"
+        WAREHOUSE = "warehouse", "Warehouse"
+
+    # A warehouse (a WMS fulfilment centre) holds stock but sells nothing over a counter.
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STORE, db_default=Kind.STORE)
     # inventory.matching.keys.address_key(address): the index stores are matched by across systems.
     address_key = models.CharField(max_length=255, blank=True, editable=False, default="", db_default="")
     is_active = models.BooleanField(default=True)

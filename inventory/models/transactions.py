@@ -42,6 +42,13 @@ class Transaction(models.Model):
     unit_price = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.COMPLETED)
+
+    class Kind(models.TextChoices):
+        SALE = "sale", "Sale"
+        SHIPMENT = "shipment", "Warehouse shipment"
+
+    # A warehouse shipment is stock leaving a fulfilment centre for an order, not a sale at a store.
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SALE, db_default=Kind.SALE)
     occurred_at = models.DateTimeField()
     # A refund/return line (negative quantity, its own order and line ids) links the sold line it gives back.
     refund_of_order_id = models.CharField(max_length=255, blank=True, default="", db_default="")
