@@ -16,7 +16,8 @@ class ShipBobProvider(Provider):
     rate_policy = RatePolicy(kind="sliding_window", rate=150.0, burst=150.0, extra={
         "window_seconds": 60.0, "remaining_header": "x-remaining-calls", "retry_after_header": "x-retry-after",
     })
-    schedule_defaults = {"locations": 86400, "products": 86400, "inventory": 900, "shipments": 1800}
+    schedule_defaults = {"locations": 86400, "products": 86400, "inventory": 900, "shipments": 1800,
+                         "reconcile_stock": 86400}  # the stock check (integrations.sync.reconcile), daily
 
     def oauth(self):
         from .oauth import ShipBobOAuth

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.sync.reconcile import reconciliation_of
 from integrations.sync.streams import Page, Stream, format_time, parse_time
 
 from . import mappers
@@ -155,4 +156,5 @@ class Shipments(Stream):
             yield Page(records, mark.after_page(token) if token else mark.final())
 
 
-STREAMS = {cls.name: cls for cls in (FulfilmentCentres, Products, InventoryLevels, Shipments)}
+STREAMS = {**{cls.name: cls for cls in (FulfilmentCentres, Products, InventoryLevels, Shipments)},
+           **reconciliation_of(InventoryLevels)}
