@@ -6,6 +6,8 @@ delivered twice."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -72,6 +74,8 @@ def test_oauth_in_chromium_sync_api_and_shipment_webhook_once(page, live_server,
     log_in(page, live_server)
     # The ShipBob card offers both ways in: the OAuth button and a personal access token form.
     assert page.locator("#token-connect-shipbob input[name=token]").is_visible()
+    if os.environ.get("SCREENSHOTS_DIR"):  # docs/screenshots in the README
+        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "portal-connect.png"), full_page=True)
     page.locator("#connect-shipbob button[type=submit]").click()
     page.locator("#allow").click()  # ShipBob's consent page (sandbox)
     page.wait_for_url(f"{live_server.url}/portal/connections/*/")

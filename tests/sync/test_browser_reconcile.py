@@ -3,6 +3,9 @@ reload (a real worker, the sandbox, PostgreSQL; the drift made by a silent stock
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -37,3 +40,5 @@ def test_the_connection_page_shows_the_check_as_it_finishes(page, live_server, s
     text = row.locator(".drift").inner_text()
     assert "(total 6, largest 6)" in text and "1 healed" in text
     assert row.locator(".state").inner_text() == "Succeeded"
+    if os.environ.get("SCREENSHOTS_DIR"):  # docs/screenshots in the README
+        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "portal-stock-check.png"), full_page=True)
