@@ -5,6 +5,7 @@ the error page. The sandbox runs in-process on a free port; the portal is pytest
 import pytest
 
 from integrations.models import Connection, SyncSchedule
+from integrations.providers import get_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -45,7 +46,11 @@ def test_merchant_connects_in_a_browser(page, live_server, sandbox_for_portal, m
     assert connection.status == Connection.Status.ACTIVE and connection.access_token
     if account:
         assert connection.external_account_id == account
-    assert SyncSchedule.objects.filter(connection=connection, enabled=True).count() == 5  # with the stock check
+    # One schedule per stream the provider declares (its data streams, the stock check, NetSuite's deletes).
+    expected = set(get_provider(provider).schedule_defaults)
+    assert {"reconcile_stock"} < expected
+    assert set(SyncSchedule.objects.filter(connection=connection, enabled=True)
+               .values_list("stream", flat=True)) == expected
     page.goto(f"{live_server.url}/portal/")
     row = page.locator(f"tr[data-provider={provider}]")
     assert row.locator(".status").inner_text() == "Active"
