@@ -9,6 +9,7 @@ tokens do not expire and cannot be refreshed: a 401 later marks the connection "
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -25,14 +26,14 @@ class TokenRefused(Exception):
 
 
 @dataclass
-class TokenConnect:
+class TokenConnect(ABC):
     provider: object
     label: str = "Personal access token"
     help_text: str = ""
 
+    @abstractmethod
     def account_for(self, token: str) -> str:
         """The external account the token belongs to, read with an authenticated call; raises TokenRefused."""
-        raise NotImplementedError
 
     def connect(self, *, request, retailer, token: str):
         from integrations.models import Connection
