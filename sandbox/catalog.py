@@ -219,29 +219,18 @@ class _NetSuite:
         return f"{s.number} {s.street.upper()} ST."
 
 
-class _ShipBob:
+class _ShipBob(_Square):
     """ShipBob: the merchant's SKUs upper-cased as the WMS stores them, UPC-A barcodes; its locations are ShipBob's
     own fulfilment centres, not the retailer's stores (sandbox.shipbob.common)."""
+    # Barcodes, names and streets as Square keeps them (the merchant's catalog as printed); only these differ.
 
     @staticmethod
     def sku(sku: str, r: int) -> str:
         return sku.upper()
 
     @staticmethod
-    def barcode(upc: str) -> str:
-        return upc
-
-    @staticmethod
-    def names(product: str, variant: str, r: int) -> tuple[str, str]:
-        return product, variant
-
-    @staticmethod
     def store_name(s: TrueStore) -> str:
         return f"Fulfillment center {s.index + 1}"
-
-    @staticmethod
-    def street(s: TrueStore) -> str:
-        return f"{s.number} {s.street} Street"
 
 
 RENDERERS = {"square": _Square, "shopify": _Shopify, "netsuite": _NetSuite, "shipbob": _ShipBob}
