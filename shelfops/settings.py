@@ -265,6 +265,8 @@ WEBHOOK_REJECTION_SAMPLES = env.int("WEBHOOK_REJECTION_SAMPLES", default=10)
 # Receive path -> dispatcher (integrations/webhooks/dispatch.py): a burst of deliveries sends one wake-up; the flag
 # lives this long at most (a lost wake-up delays the next by this much), and the dispatcher claims rows in batches.
 WEBHOOK_DISPATCH_WAKE_TTL_SECONDS = env.int("WEBHOOK_DISPATCH_WAKE_TTL_SECONDS", default=2)
+# A batch that had to skip a still-unfinished event (locked for a moment elsewhere) tries it again this soon.
+WEBHOOK_SKIPPED_RECHECK_SECONDS = env.float("WEBHOOK_SKIPPED_RECHECK_SECONDS", default=1.0)
 WEBHOOK_DISPATCH_BATCH = env.int("WEBHOOK_DISPATCH_BATCH", default=500)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES + 1024, 2_621_440)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.models import WebhookEvent
@@ -92,11 +92,29 @@ def wake_dispatcher() -> bool:
     return True
 
 
+# pg_advisory_xact_lock key of the claim (any 64-bit number no other lock of the portal uses: "SOWHCLM" in hex).
+CLAIM_LOCK_KEY = 0x534F5748434C4D
+
+
+def serialize_claims() -> None:
+    """Inside the claiming transaction: wait for any other claim (or sweep) to commit first, on PostgreSQL.
+
+    Two claims running at once are correct, but the later one's ``FOR UPDATE SKIP LOCKED`` read can start before
+    the earlier commits, meet a row that has just become ``queued``, lock its new version, drop it on the recheck
+    and keep that lock until it commits. The batch that then processes the row skips it as "locked elsewhere".
+    Taken in turn, every claim reads after the previous one committed and never touches a queued row. A claim is
+    two short statements, so the wait is a millisecond or two."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+
+
 def claim_received(limit: int) -> list[int]:
     """Take up to ``limit`` ``received`` rows (oldest first) and mark them ``queued``; returns their ids.
     SKIP LOCKED: two dispatchers (or a dispatcher and the sweep) never claim the same row."""
     now = timezone.now()
     with transaction.atomic():
+        serialize_claims()
         pks = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
             .filter(status=Status.RECEIVED)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.models import WebhookEvent
 
-from .dispatch import enqueue, publish
+from .dispatch import enqueue, publish, serialize_claims
 from .inbox import resolve_connection_id
 from .processing import process_event
 
@@ -32,6 +32,7 @@ def stale_events_q(now) -> Q:
 def sweep_stale(limit: int = 1000) -> int:
     now = timezone.now()
     with transaction.atomic():
+        serialize_claims()
         pks = list(
             WebhookEvent.objects.select_for_update(skip_locked=True)
             .filter(stale_events_q(now))
