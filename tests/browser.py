@@ -53,3 +53,10 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+def save_screenshot(page, name: str) -> None:
+    """With SCREENSHOTS_DIR set (the README's pictures in docs/screenshots), save the whole page as ``name``.png."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

@@ -13,6 +13,7 @@ from django_otp.oath import TOTP
 
 from audit.models import AuditEntry
 from inventory.models import MerchantUser, Retailer
+from tests.browser import save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +51,7 @@ def test_wrong_passwords_lock_the_account_and_staff_unlock_it(page, browser, liv
     login(page, f"{live_server.url}/accounts/login/", "acme-merchant", "not-my-password")
     page.wait_for_selector("p.lockout")
     assert "Sign-in temporarily locked" in page.inner_text("h1")
+    save_screenshot(page, "lockout")
     login(page, f"{live_server.url}/accounts/login/", "acme-merchant", "pw-acme-merchant-1")
     assert "Sign-in temporarily locked" in page.content(), "even the right password waits out the lock"
 
@@ -81,6 +83,7 @@ def test_staff_without_a_second_factor_enrols_totp_before_reaching_the_admin(pag
     page.goto(f"{live_server.url}/admin/integrations/connection/")
     assert "/accounts/two-factor/" in page.url and "Site administration" not in page.content()
 
+    save_screenshot(page, "two-factor-enrol")
     secret = page.inner_text("#totp-secret").strip()
     totp = TOTP(b32decode(secret))
     totp.time = time.time()

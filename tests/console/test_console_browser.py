@@ -2,8 +2,6 @@
 shows its columns (status and counts included) without horizontal scrolling, and a connection page button works.
 With SCREENSHOTS_DIR set, the dashboard and a connection page are saved there (docs/screenshots in the README)."""
 
-import os
-from pathlib import Path
 
 import pytest
 from django.contrib import admin
@@ -22,6 +20,7 @@ from inventory.models import (
     StoreMapping,
     Transaction,
 )
+from tests.browser import save_screenshot
 
 from .seed import seed_operations
 
@@ -86,8 +85,7 @@ def test_dashboard_numbers_match_the_database(seeded, staff_page, live_server):
         box = tile.bounding_box()
         assert box and box["x"] + box["width"] <= VIEWPORT["width"], label
     assert page.locator("svg.so-chart").count() == 6
-    if os.environ.get("SCREENSHOTS_DIR"):
-        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "dashboard.png"), full_page=True)
+    save_screenshot(page, "dashboard")
     # A number leads to its list: the failing streams.
     page.locator('a.so-tile[data-label="Failing streams"]').click()
     page.wait_for_selector("#result_list")
@@ -122,8 +120,7 @@ def test_a_connection_page_button_pauses_syncing(seeded, staff_page, live_server
     page = staff_page
     page.goto(f"{live_server.url}{reverse('admin:integrations_connection_change', args=[connection.pk])}")
     page.wait_for_selector("#so-connection-related")
-    if os.environ.get("SCREENSHOTS_DIR"):
-        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "connection.png"), full_page=True)
+    save_screenshot(page, "connection")
     page.locator("#so-action-pause").click()
     page.wait_for_selector(".messagelist")
     assert "Paused 2 stream schedule(s)" in page.locator(".messagelist").inner_text()

@@ -10,6 +10,7 @@ from inventory.ingest import ingest_items, ingest_locations, ingest_sales
 from inventory.models import CatalogMerge, Product, ProductMapping, Store, Transaction
 from inventory.records import Item, Location, SaleLine, Source
 from tests.api.conftest import token_client
+from tests.browser import save_screenshot
 from tests.test_ingest_mappings import T0
 
 from .test_portal_matching import shop  # noqa: F401  (fixture)
@@ -44,6 +45,7 @@ def test_staff_bulk_accept_and_store_merge(page, live_server, retailer):
 
     page.goto(f"{live_server.url}/admin/inventory/productmapping/?review=suggested")
     assert page.locator("table.evidence").count() == 3
+    save_screenshot(page, "matching-review")
     page.check("#action-toggle")
     run_action(page, "accept_suggestions")
     assert "Accepted 3 suggestion(s)" in page.inner_text("ul.messagelist")
@@ -65,6 +67,7 @@ def test_merchant_resolves_an_item_and_the_api_shows_its_sales(page, live_server
     page.fill("#id_password", "pw-acme-merchant-1")
     page.click("button[type=submit]")
     page.click("text=2 items need matching")
+    save_screenshot(page, "portal-matching")
     row = page.locator("tr[data-external-id=D]")
     row.locator("text=Pick a product").click()
     page.fill("input[name=q]", "rye")

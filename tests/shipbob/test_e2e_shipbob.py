@@ -6,8 +6,6 @@ delivered twice."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -17,6 +15,7 @@ from inventory.models import ApiToken, InventoryLevel, ProductMapping, Store, St
 from sandbox.shipbob.common import FULFILMENT_CENTRES
 from sandbox.shipbob.events import signed_headers
 from sandbox.shipbob.objects import inventory_id, shipment_json
+from tests.browser import save_screenshot
 from tests.processes import wait_until
 from tests.sync.e2e_helpers import sync_all
 
@@ -74,8 +73,7 @@ def test_oauth_in_chromium_sync_api_and_shipment_webhook_once(page, live_server,
     log_in(page, live_server)
     # The ShipBob card offers both ways in: the OAuth button and a personal access token form.
     assert page.locator("#token-connect-shipbob input[name=token]").is_visible()
-    if os.environ.get("SCREENSHOTS_DIR"):  # docs/screenshots in the README
-        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "portal-connect.png"), full_page=True)
+    save_screenshot(page, "portal-connect")
     page.locator("#connect-shipbob button[type=submit]").click()
     page.locator("#allow").click()  # ShipBob's consent page (sandbox)
     page.wait_for_url(f"{live_server.url}/portal/connections/*/")

@@ -3,14 +3,12 @@ reload (a real worker, the sandbox, PostgreSQL; the drift made by a silent stock
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 import requests
 
 from integrations.sync import services
 from integrations.sync.reconcile import NAME
+from tests.browser import save_screenshot
 
 from .conftest import make_schedules
 from .e2e_helpers import sandbox_connection, sync_all
@@ -40,5 +38,4 @@ def test_the_connection_page_shows_the_check_as_it_finishes(page, live_server, s
     text = row.locator(".drift").inner_text()
     assert "(total 6, largest 6)" in text and "1 healed" in text
     assert row.locator(".state").inner_text() == "Succeeded"
-    if os.environ.get("SCREENSHOTS_DIR"):  # docs/screenshots in the README
-        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "portal-stock-check.png"), full_page=True)
+    save_screenshot(page, "portal-stock-check")
