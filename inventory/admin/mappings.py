@@ -104,11 +104,11 @@ class MappingAdmin(admin.ModelAdmin):
         kwargs.setdefault("form", self.form)
         return super().get_changelist_form(request, **kwargs)
 
-    @admin.display(description="held sales lines")
+    @admin.display(description="held sales")
     def held_sales(self, obj):
         return obj.held_transactions
 
-    @admin.display(description="held stock levels")
+    @admin.display(description="held stock")
     def held_stock(self, obj):
         return obj.held_levels
 
@@ -129,8 +129,9 @@ class StoreMappingAdmin(ReviewQueueMixin, MappingAdmin):
     target = "store"
     map_service = staticmethod(map_store)
     form = StoreMappingForm
-    list_display = ["external_id", "external_name", "provider", "external_account_id", "store", "retailer",
-                    "automatically_generated", "decision", "suggestion", "evidence", "held_sales", "held_stock"]
+    list_display = ["external_id", "external_name", "provider", "external_account_id", "store", "decision",
+                    "suggestion", "held_sales", "held_stock"]
+    review_list_display = ["external_id", "provider", "store", "evidence", "held_sales", "held_stock"]
     list_editable = ["store"]
     list_filter = [SuggestionFilter, StoreMappedFilter, "provider", "retailer", "automatically_generated"]
     search_fields = ["external_id", "external_name", "external_account_id", "store__name"]
@@ -158,9 +159,9 @@ class ProductMappingAdmin(ReviewQueueMixin, MappingAdmin):
     target = "product"
     map_service = staticmethod(map_product)
     form = ProductMappingForm
-    list_display = ["external_id", "external_name", "sku", "barcode", "provider", "product", "retailer",
-                    "automatically_generated", "deleted_at_source", "decision", "suggestion", "evidence",
-                    "held_sales", "held_stock"]
+    list_display = ["external_id", "external_name", "sku", "barcode", "provider", "product", "decision",
+                    "suggestion", "held_sales", "held_stock"]
+    review_list_display = ["external_id", "provider", "product", "evidence", "held_sales", "held_stock"]
     list_editable = ["product"]
     list_filter = [SuggestionFilter, ProductMappedFilter, "provider", "retailer", "automatically_generated",
                    "deleted_at_source"]

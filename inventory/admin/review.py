@@ -39,9 +39,19 @@ class AcceptAboveForm(forms.Form):
 
 
 class ReviewQueueMixin:
-    """Added to the mapping admins. ``evidence_rows(obj)`` lists (label, this record, suggested target)."""
+    """Added to the mapping admins. ``evidence_rows(obj)`` lists (label, this record, suggested target).
+
+    The queue (``?review=suggested``) shows ``review_list_display``: the evidence table already holds both sides'
+    names, codes and the reason, so the record's own columns, retailer and flags (all filters on the right) would
+    only squeeze it at 1280 px."""
 
     target = ""
+    review_list_display: list[str] = []
+
+    def get_list_display(self, request):
+        if request.GET.get(SuggestionFilter.parameter_name) == "suggested" and self.review_list_display:
+            return self.review_list_display
+        return super().get_list_display(request)
 
     def get_queryset(self, request):
         request._review_target = self.target
@@ -66,9 +76,11 @@ class ReviewQueueMixin:
         suggested = getattr(obj, f"suggested_{self.target}")
         if suggested is None:
             return "-"
-        rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", self.evidence_rows(obj, suggested))
-        return format_html('<table class="evidence"><tbody>{}</tbody></table><small>{}</small>', rows,
-                           obj.suggestion_reason)
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                                ((label, mine or "-", theirs or "-") for label, mine, theirs in
+                                 self.evidence_rows(obj, suggested)))
+        return format_html('<table class="evidence"><tbody>{}</tbody></table><small><b>{}</b> {}</small>', rows,
+                           f"{obj.suggestion_confidence or 0:.0%}", obj.suggestion_reason)
 
     def get_urls(self):
         from django.urls import path
