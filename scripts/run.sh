@@ -16,15 +16,12 @@ $PY manage.py seed_demo --quiet
 $PY manage.py ensure_periodic_tasks
 
 pids=()
-cleanup() {
-  trap - INT TERM EXIT
-  echo; echo "Stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup INT TERM EXIT
-
 source scripts/supervise.sh
+cleanup() {
+  echo; echo "Stopping..."
+  stop_supervised
+}
+trap cleanup INT TERM HUP EXIT
 
 : > var/log/web.log; : > var/log/beat.log; : > var/log/sandbox.log
 supervise web var/log/web.log $PY manage.py runserver "127.0.0.1:$WEB_PORT" --noreload

@@ -55,3 +55,37 @@ def test_a_process_that_keeps_exiting_is_restarted_with_backoff(supervised, tmp_
     assert "probe exited with status 3; restarting in 1s" in log
     assert "probe exited with status 3; restarting in 2s" in log  # backing off, not spinning
     assert proc.poll() is None  # the supervisor itself keeps running
+
+
+@pytest.mark.parametrize("how", ["hangup", "ctrl-c"])
+def test_closing_the_terminal_or_ctrl_c_stops_the_process_and_leaves_no_orphan(tmp_path, how):
+    """A terminal hang-up (SIGHUP) or Ctrl-C (SIGINT) goes to the whole foreground process group. The child here
+    ignores both, as a Celery worker survives SIGHUP by re-executing itself: it must still end, stopped by its
+    supervisor with TERM, never be left running with no parent. (Before, run.sh trapped only INT and TERM: closing
+    the terminal of a `make run` left its three Celery workers running as orphans, seen in tmux.)"""
+    assert "trap cleanup INT TERM HUP EXIT" in (ROOT / "scripts" / "run.sh").read_text()
+    pidfile = tmp_path / "pid"
+    child = f"trap '' HUP INT; echo $$ > {pidfile}; while :; do sleep 0.2; done"
+    script = (
+        "set -euo pipefail; pids=(); source scripts/supervise.sh; "
+        f"supervise probe {tmp_path}/probe.log sh -c {child!r}; "
+        "trap stop_supervised INT TERM HUP EXIT; wait"  # as scripts/run.sh does
+    )
+    # A session of its own, as a terminal gives `make run`; the signal goes to the group, as the terminal sends it.
+    proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, start_new_session=True)
+    pid = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the child to start"))
+    os.killpg(proc.pid, signal.SIGHUP if how == "hangup" else signal.SIGINT)
+    proc.wait(30)
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    try:
+        assert wait_until(gone, timeout=20, what="the child to be stopped")
+    finally:
+        if not gone():
+            os.kill(pid, signal.SIGKILL)
