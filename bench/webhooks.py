@@ -219,8 +219,8 @@ def verify(scenario: str, acked: dict[str, str], *, processed: bool) -> dict:
 
 
 _ORDER_BASES = {"inbox": 10**9, "inline": 2 * 10**9, "ceiling": 3 * 10**9, "warmup": 4 * 10**9, "syncs": 5 * 10**9,
-                "paced": 6 * 10**9}
-PROCESSED = ("inbox", "paced", "syncs")  # the scenarios whose events the worker processes
+                "paced": 6 * 10**9, "backlog": 7 * 10**9}
+PROCESSED = ("inbox", "paced", "syncs", "backlog")  # the scenarios whose events the worker processes
 
 
 def _order_ids(scenario, acked):
@@ -292,7 +292,7 @@ def main():
     parser.add_argument("--max-rate", type=float, default=6000, help="wrk: requests/s the pre-generated lists cover")
     # For tuning --connections / --web-workers on the ceiling alone; the results file needs ceiling, inbox, inline
     # and syncs (paced is optional).
-    parser.add_argument("--scenarios", default="ceiling,inbox,paced,inline,syncs",
+    parser.add_argument("--scenarios", default="ceiling,inbox,backlog,paced,inline,syncs",
                         help="comma-separated subset, in order")
     args = parser.parse_args()
     if args.generator == "auto":
@@ -334,10 +334,11 @@ def main():
             "inline": lambda p: f"/bench/inline/{p}/",
             "syncs": lambda p: f"/webhooks/{p}/",
             "paced": lambda p: f"/webhooks/{p}/",
+            "backlog": lambda p: f"/webhooks/{p}/",
         }
         # Warm-up (not measured): every gunicorn worker imports the app on its first request.
         for name, path in paths.items():
-            if name in ("syncs", "paced"):
+            if name in ("syncs", "paced", "backlog"):
                 continue
             run_load(args.generator, port, path, EventMaker("warmup", 4 * 10**9), 2, args.connections, seed=99,
                      max_rate=args.max_rate)
@@ -352,7 +353,7 @@ def main():
             if scenario == "syncs":
                 syncs = _webhooks_processing.SyncLoad(free_port() if "BENCH_PORTS" in os.environ else 0,
                                                       args.sync_orders).start()
-            if scenario in PROCESSED and not args.worker_after_load:
+            if scenario in PROCESSED and not (args.worker_after_load or scenario == "backlog"):
                 worker = start_worker(args)
                 worker_cpu = _webhooks_processing.tree_cpu_seconds(worker.pid)
             maker = EventMaker(scenario, _ORDER_BASES[scenario])
@@ -385,6 +386,8 @@ def main():
                     worker_cpu = _webhooks_processing.tree_cpu_seconds(worker.pid)
                 figures["drain_after_load_s"] = round(drain(scenario, timeout=300), 1)
                 figures.update(_webhooks_processing.processing_figures(scenario, load_started, load_ended))
+                if scenario == "backlog" or args.worker_after_load:
+                    figures.update(_webhooks_processing.backlog_figures(scenario))
                 # The worker's own CPU (its processes, not its database backend) per 1,000 events it finished:
                 # unlike the rates, it does not depend on how busy the machine was.
                 used = _webhooks_processing.tree_cpu_seconds(worker.pid)

@@ -24,6 +24,7 @@ from integrations.models import Connection, SyncCursor, SyncRun, SyncSchedule
 from integrations.models.sync import ACTIVE_RUN_STATES, COMPLETED_RUN_STATES
 from integrations.providers import get_provider
 from inventory.records import IngestCounts, Source
+from shelfops.commit import relaxed_transaction
 
 from .drift import summary as drift_summary
 from .prefetch import prefetched
@@ -167,14 +168,10 @@ class RunExecutor:
 
     def _commit_page(self, cursor_row: SyncCursor, ingest: Callable, source: Source, page: Page) -> None:
         run = self.run
-        with transaction.atomic():
-            if db.vendor == "postgresql":
-                # This page's COMMIT does not wait for its WAL flush. Safe here, and only here: the page's rows and
-                # the cursor past them commit together, so a crash loses both or neither; the next run then reads
-                # the page again from the provider, which stays the source of truth. Not for the webhook inbox,
-                # which acknowledges a delivery only once it is durably stored.
-                with db.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
+        # This page's COMMIT does not wait for its WAL flush (shelfops/commit.py). Safe here: the page's rows and
+        # the cursor past them commit together, so a crash loses both or neither; the next run then reads the page
+        # again from the provider, which stays the source of truth.
+        with relaxed_transaction():
             records = page.records if page.prepared is None else page.prepared
             counts = ingest(source, records) if page.records else IngestCounts()
             if page.cursor is not None:
