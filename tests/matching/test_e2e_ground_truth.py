@@ -55,6 +55,8 @@ def test_three_systems_of_one_retailer_become_one_catalog(sandbox_server, acme, 
     facts = truth(sandbox_server.state, "acme-truth")
     for kind in ("items", "locations"):
         result = score(facts, kind, acme, retailer.pk)
+        print(f"\nMATCHING {kind}: true pairs {result.true_pairs}, precision {result.precision}, recall "
+              f"{result.recall:.4f}, without a suggestion {len(result.unmatched_without_suggestion)}")  # -s shows it
         assert result.true_pairs > 0
         assert result.precision == 1.0, (kind, result.wrong_pairs)
         assert result.recall >= 0.95, (kind, result.recall)
@@ -67,5 +69,7 @@ def test_three_systems_of_one_retailer_become_one_catalog(sandbox_server, acme, 
     for kind in ("items", "locations"):
         after = score(facts, kind, acme, retailer.pk)
         assert after.precision == 1.0 and after.recall == 1.0, (kind, after.precision, after.recall)
+    print(f"MATCHING after accepting: sales lines {_coverage(Transaction, retailer):.4f}, stock levels "
+          f"{_coverage(InventoryLevel, retailer):.4f} with a product and a store")
     assert _coverage(Transaction, retailer) >= 0.99
     assert _coverage(InventoryLevel, retailer) >= 0.99
