@@ -407,7 +407,7 @@ _REDIS_TRANSPORT_OPTIONS = {
     # dispatcher's sends would cost one round trip each); Celery's own publish retry covers reconnects.
     "health_check_interval": 15,
 }
-if CELERY_BROKER_URL.startswith("redis://"):
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # rediss: the same, over TLS
     CELERY_BROKER_TRANSPORT_OPTIONS = _REDIS_TRANSPORT_OPTIONS
     # kombu's Redis transport, minus the AttributeError that ended workers when Redis dropped (shelfops/broker.py).
     CELERY_BROKER_TRANSPORT = "shelfops.broker:Transport"

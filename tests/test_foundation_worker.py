@@ -10,8 +10,9 @@ from .processes import wait_until
 def test_task_sent_from_web_process_runs_in_worker(celery_worker, tmp_path):
     marker = tmp_path / "pong"
     ping.delay(str(marker))
-    wait_until(marker.exists, timeout=30, what="the worker to run the ping task")
-    assert marker.read_text() == "pong"
+    # The task creates the file and then writes it: wait for the content, not only the file.
+    wait_until(lambda: marker.exists() and marker.read_text() == "pong", timeout=30,
+               what="the worker to run the ping task")
 
 
 def test_readyz_reports_database_and_broker(db):
