@@ -45,12 +45,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval:
 
 class CeleryWorker:
     # Every queue by default (settings.SHELFOPS_QUEUES): one test worker stands in for the three of production.
+    # ``include``: extra task modules to load (``celery worker --include``), e.g. the fault suite's held tasks.
     def __init__(
-        self, extra_env: dict[str, str] | None = None, concurrency: int = 4, queues: str = "webhooks,syncs,maintenance"
+        self, extra_env: dict[str, str] | None = None, concurrency: int = 4, queues: str = "webhooks,syncs,maintenance",
+        include: str | None = None,
     ):
         self.extra_env = extra_env or {}
         self.concurrency = concurrency
         self.queues = queues
+        self.include = include
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
         self._ready = threading.Event()
@@ -70,6 +73,8 @@ class CeleryWorker:
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]
+        if self.include:
+            cmd += ["--include", self.include]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

@@ -1,5 +1,6 @@
-"""Tasks only the fault suite's workers load (``celery worker --include tests.faults.held_tasks``): they hold a
-worker slot for a while, so the broker can be dropped while the worker owns unacknowledged messages."""
+"""Tasks only the fault suite's workers load (``celery worker --include tests.faults.held_tasks``, as
+``test_broker_loss.py`` does): they hold a worker slot for a while, so the broker can be dropped while the worker
+owns unacknowledged messages."""
 
 import time
 from pathlib import Path
