@@ -25,7 +25,8 @@ Status = WebhookEvent.Status
 
 
 def stored_event(order_id: int) -> WebhookEvent:
-    return deliver("shopify", shopify_request("orders/create", shopify_order(order_id, [(order_id, 501, 1, "2.00")], updated_at="2026-09-01T10:00:00Z")))
+    order = shopify_order(order_id, [(order_id, 501, 1, "2.00")], updated_at="2026-09-01T10:00:00Z")
+    return deliver("shopify", shopify_request("orders/create", order))
 
 
 class Session(threading.Thread):
