@@ -19,17 +19,20 @@ class SyncScheduleInline(IntervalInWordsMixin, admin.TabularInline):
     model = SyncSchedule
     form = SyncScheduleInlineForm
     extra = 0
-    fields = ["stream", "enabled", "interval_seconds", "next_run_at", "last_run_at", "last_outcome", latest_run,
-              "consecutive_failures", "paused_reason"]
-    readonly_fields = ["last_run_at", "last_outcome", latest_run, "consecutive_failures", "paused_reason"]
+    # What staff edit, and the latest run with the failure count; last run time and outcome are in the "Streams"
+    # table under the form (both here squeezed the page wider than 1280 px).
+    fields = ["stream", "enabled", "interval_seconds", "next_run_at", latest_run, "consecutive_failures",
+              "paused_reason"]
+    readonly_fields = [latest_run, "consecutive_failures", "paused_reason"]
 
 
 @admin.display(description="health", ordering="health_state")
 def health(connection):
-    """The stored health (refreshed after every run and every minute): no query per row in the list."""
-    from integrations.health import stored_health
+    """The stored health (refreshed after every run and every minute): no query per row in the list. A connection
+    never refreshed yet is computed here, as the dashboard counts it, instead of showing "Healthy" by default."""
+    from integrations.health import connection_health, stored_health
 
-    h = stored_health(connection)
+    h = stored_health(connection) if connection.health_state else connection_health(connection)
     reasons = format_html_join("", "<li>{}</li>", ((r.text,) for r in h.reasons))
     return format_html('<strong class="health-{}">{}</strong><ul class="reasons">{}</ul>', h.state, h.label,
                        reasons)

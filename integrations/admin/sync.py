@@ -152,6 +152,7 @@ class SyncScheduleInlineForm(forms.ModelForm):
     class Meta:
         model = SyncSchedule
         fields = ["stream", "enabled", "interval_seconds", "next_run_at"]
+        widgets = {"stream": forms.TextInput(attrs={"size": 14})}  # stream names are short; the default is 40em
 
     def clean_interval_seconds(self):
         value = self.cleaned_data["interval_seconds"]

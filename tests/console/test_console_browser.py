@@ -121,6 +121,8 @@ def test_a_connection_page_button_pauses_syncing(seeded, staff_page, live_server
     page.goto(f"{live_server.url}{reverse('admin:integrations_connection_change', args=[connection.pk])}")
     page.wait_for_selector("#so-connection-related")
     save_screenshot(page, "connection")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the connection page scrolls sideways by {overflow} px at 1280 px"
     page.locator("#so-action-pause").click()
     page.wait_for_selector(".messagelist")
     assert "Paused 2 stream schedule(s)" in page.locator(".messagelist").inner_text()
