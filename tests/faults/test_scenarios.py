@@ -76,10 +76,13 @@ def build_rig(retailer, sandbox_server, *, database_url: str | None = None):
     sandbox_server.set_faults("square", latency_ms=700)
 
     redis = PrivateRedis().start()
-    # Recovery clocks shortened from minutes to seconds (what the test may wait for), nothing else changed.
+    # Recovery clocks shortened from minutes to seconds (what the test may wait for), nothing else changed. The
+    # breaker's cool-down (30 s) is one of them: after the provider outage no sync call went out until it ended,
+    # so that scenario spent 30 s of its recovery waiting for it; at 5 s the breaker still opens during the 10 s
+    # outage, its probes still fail while it lasts, and the first probe after it closes it again.
     env = portal_env(redis.url, **worker_env(sandbox_server), SYNC_HEARTBEAT_TIMEOUT_SECONDS=20,
                      CELERY_VISIBILITY_TIMEOUT_SECONDS=60, SYNC_QUEUED_RESEND_SECONDS=5,
-                     WEBHOOK_SWEEP_AFTER_SECONDS=5, SYNC_DISPATCH_JITTER_SECONDS=0)
+                     WEBHOOK_SWEEP_AFTER_SECONDS=5, SYNC_DISPATCH_JITTER_SECONDS=0, HTTP_BREAKER_COOLDOWN_SECONDS=5)
     if database_url:
         env["DATABASE_URL"] = database_url
     portal = Portal(env).start()
@@ -231,6 +234,8 @@ def test_provider_outage_during_a_sync_resumes_when_the_provider_returns(rig):
 
     figures = run_scenario(rig, "provider outage", outage, back)
     assert figures["worker_alive"]
+    # The outage opened the breaker: runs were refused by it, not only failed by the provider's 503s.
+    assert SyncRun.objects.filter(connection=rig.square, status="failed", error__startswith="CircuitOpen").exists()
 
 
 @pytest.mark.postgres

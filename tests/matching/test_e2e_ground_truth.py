@@ -14,7 +14,7 @@ from inventory.models import InventoryLevel, ProductMapping, StoreMapping, Trans
 from sandbox.catalog import truth
 from tests.netsuite.e2e import connect as netsuite_connect
 from tests.processes import wait_until
-from tests.sync.e2e_helpers import finished, sandbox_connection, start_worker
+from tests.sync.e2e_helpers import finished, sandbox_connection, start_worker, unthrottled_shop
 
 from .ground_truth import score
 
@@ -28,6 +28,7 @@ def acme(sandbox_server):
     accounts = {"square": sandbox_server.default_account("square"),
                 "shopify": sandbox_server.default_account("shopify"), "netsuite": NETSUITE_ACCOUNT}
     sandbox_server.state.add_retailer("acme-truth", accounts)
+    unthrottled_shop(sandbox_server)  # matching is under test, not Shopify's cost budget (~13 s of waits)
     return accounts
 
 

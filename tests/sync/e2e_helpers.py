@@ -35,6 +35,17 @@ def start_worker(sandbox, concurrency: int = 4, **extra) -> CeleryWorker:
     return CeleryWorker(extra_env=worker_env(sandbox, **extra), concurrency=concurrency).start()
 
 
+def unthrottled_shop(sandbox) -> None:
+    """Put the sandbox's Shopify shop on the Plus plan (a 20,000-point GraphQL bucket restoring 1,000/s instead of
+    Standard's 2,000 and 100/s). For tests whose subject is not the cost budget: a full read of the default shop's
+    1,200 inventory levels costs ~3,600 points, which on Standard means ~3 s of waiting per page once the bucket is
+    dry (16 s and more per full sync, 36 s per stock check). The same pages are read either way. Pacing against
+    the Standard bucket stays proved end to end by test_e2e_sandbox.py::test_initial_incremental_and_idle_runs
+    [shopify] (which keeps Standard) and, exactly, by tests/sandbox/test_sandbox_shopify.py and
+    tests/http/test_shared_budget.py."""
+    sandbox.set_faults("shopify", plan="plus")
+
+
 def sandbox_connection(sandbox, retailer, provider: str) -> Connection:
     account = sandbox.default_account(provider)
     client_id = settings.SQUARE_CLIENT_ID if provider == "square" else settings.SHOPIFY_CLIENT_ID

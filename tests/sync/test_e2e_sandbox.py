@@ -21,7 +21,7 @@ from sandbox.state import SandboxConfig
 from tests.processes import wait_until
 from tests.sandbox_fixtures import SandboxHandle
 
-from .e2e_helpers import cancel_last_sale, sandbox_connection, start_worker, sync_all
+from .e2e_helpers import cancel_last_sale, sandbox_connection, start_worker, sync_all, unthrottled_shop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -156,6 +156,8 @@ def test_injected_429_and_5xx_slow_the_run_but_lose_nothing(provider, sandbox, r
     faults = {"fail_next": [503, 502, 429, 500, 429]}
     if provider == "square":
         faults["square_requests_per_second"] = 4.0  # Square publishes no limit: the sandbox enforces one
+    else:
+        unthrottled_shop(sandbox)  # injected 429/5xx are under test, not the GraphQL cost bucket (e2e_helpers)
     sandbox.set_faults(provider, **faults)
     worker = start_worker(sandbox, concurrency=2)
     try:

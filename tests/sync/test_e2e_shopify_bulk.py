@@ -11,9 +11,15 @@ from integrations.sync import services
 from inventory.models import ProductMapping, Transaction
 from tests.processes import wait_until
 
-from .e2e_helpers import finished, sandbox_connection, sync_all
+from .e2e_helpers import finished, sandbox_connection, sync_all, unthrottled_shop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _plus_plan(sandbox):
+    # Bulk operations are under test, not the cost budget the other streams' pages wait on (e2e_helpers).
+    unthrottled_shop(sandbox)
 
 
 def bulk_queries(sandbox, shop):
