@@ -1,6 +1,7 @@
 """`make run` restarts a process that dies (scripts/supervise.sh) and says so, instead of stopping everything."""
 
 import os
+import shlex
 import signal
 import subprocess
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_closing_the_terminal_or_ctrl_c_stops_the_process_and_leaves_no_orphan(t
     child = f"trap '' HUP INT; echo $$ > {pidfile}; while :; do sleep 0.2; done"
     script = (
         "set -euo pipefail; pids=(); source scripts/supervise.sh; "
-        f"supervise probe {tmp_path}/probe.log sh -c {child!r}; "
+        f"supervise probe {tmp_path}/probe.log sh -c {shlex.quote(child)}; "  # $$ must reach sh, not bash
         "trap stop_supervised INT TERM HUP EXIT; wait"  # as scripts/run.sh does
     )
     # A session of its own, as a terminal gives `make run`; the signal goes to the group, as the terminal sends it.
