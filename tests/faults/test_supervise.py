@@ -58,6 +58,11 @@ def test_a_process_that_keeps_exiting_is_restarted_with_backoff(supervised, tmp_
     assert proc.poll() is None  # the supervisor itself keeps running
 
 
+def _terminal_signals():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["hangup", "ctrl-c"])
 def test_closing_the_terminal_or_ctrl_c_stops_the_process_and_leaves_no_orphan(tmp_path, how):
     """A terminal hang-up (SIGHUP) or Ctrl-C (SIGINT) goes to the whole foreground process group. The child here
@@ -73,7 +78,9 @@ def test_closing_the_terminal_or_ctrl_c_stops_the_process_and_leaves_no_orphan(t
         "trap stop_supervised INT TERM HUP EXIT; wait"  # as scripts/run.sh does
     )
     # A session of its own, as a terminal gives `make run`; the signal goes to the group, as the terminal sends it.
-    proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, start_new_session=True)
+    # Signal dispositions as a terminal gives them: a test run in the background (CI, nohup) inherits SIGINT and
+    # SIGHUP ignored, and bash cannot trap a signal ignored when it starts.
+    proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, start_new_session=True, preexec_fn=_terminal_signals)
     pid = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the child to start"))
     os.killpg(proc.pid, signal.SIGHUP if how == "hangup" else signal.SIGINT)
     proc.wait(30)
