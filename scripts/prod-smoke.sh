@@ -137,7 +137,7 @@ EOF
 "$NGINX" -t -q -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2> "$WORK/log/nginx-test.log" \
   || { cat "$WORK/log/nginx-test.log"; fail "nginx rejected the configuration"; }
 
-log "starting nginx :$HTTPS_PORT (https) :$HTTP_PORT (http), gunicorn :$WEB_PORT, 2 workers, beat"
+log "starting nginx :$HTTPS_PORT (https) :$HTTP_PORT (http), gunicorn :$WEB_PORT (3 workers), the webhooks and syncs workers, beat"
 setsid "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g "daemon off;" > "$WORK/log/nginx.log" 2>&1 &
 pids+=($!)
 setsid "$BIN/gunicorn" shelfops.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers 3 \
