@@ -51,10 +51,6 @@ def processing_figures(scenario: str, load_started, load_ended) -> dict:
     }
 
 
-def _nice_this_thread(value: int) -> None:
-    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), value)  # Linux: per thread
-
-
 def backlog_figures(scenario: str) -> dict:
     """The worker's processing rate on a backlog (the "backlog" scenario: the load runs with no worker, then one
     starts): events over the time from its first to its last processed event, so the worker's start-up is left out
@@ -118,14 +114,9 @@ class SyncLoad:
 
         config = SandboxConfig.from_django_settings(sizes=Sizes(products=2000, locations=5, orders=orders),
                                                     duplicate_webhook_probability=0.0)
-        self.server = SandboxServer(config, port=port)
-        # The sandbox stands in for Square's and Shopify's servers, whose CPU is not this machine's: its serving
-        # thread (and the request threads it starts, which inherit a Linux thread's nice value) takes only what
-        # the portal leaves, instead of a third of the two cores at the portal's priority.
-        serve = self.server.server.serve_forever
-        self.server.thread = threading.Thread(target=lambda: (_nice_this_thread(19), serve()), name="sandbox",
-                                              daemon=True)
-        self.server.start()
+        # The sandbox stands in for Square's and Shopify's servers, whose CPU is not this machine's: niced, it takes
+        # only what the portal leaves, instead of a third of the two cores at the portal's priority.
+        self.server = SandboxServer(config, port=port, nice=19).start()
         self.settings = settings
         self.connections = [self._connection(p) for p in ("square", "shopify")]
         self.env = dict(os.environ, DJANGO_SETTINGS_MODULE="shelfops.settings", SANDBOX_URL=self.server.url,

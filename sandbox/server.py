@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 
@@ -115,7 +116,11 @@ POLL_SECONDS = 0.05  # how often the in-thread server checks for a stop request
 class SandboxServer:
     """The sandbox on a threaded WSGI server in a background thread (tests, or ``runsandbox``)."""
 
-    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0, *,
+                 nice: int | None = None):
+        """``nice``: the serving thread's nice value (Linux; the request threads it starts inherit it), for a
+        benchmark where the sandbox stands in for a provider's servers and must not take the portal's CPU."""
+        self.nice = nice
         self.state = SandboxState(config or SandboxConfig())
         self.app = SandboxApp(self.state)
         self.server = make_server(host, port, self.app, threaded=True, request_handler=QuietQueryHandler)
@@ -124,8 +129,12 @@ class SandboxServer:
         self.url = f"http://{host}:{self.port}"
         # stop() waits in shutdown() until the serving loop next wakes up; at socketserver's default poll interval
         # (0.5 s) that was half a second per sandbox the tests start and stop (~150 of them).
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
-                                       name="sandbox", daemon=True)
+        self.thread = threading.Thread(target=self._serve_in_thread, name="sandbox", daemon=True)
+
+    def _serve_in_thread(self) -> None:
+        if self.nice is not None:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+        self.server.serve_forever(poll_interval=POLL_SECONDS)
 
     def start(self) -> SandboxServer:
         self.thread.start()

@@ -21,7 +21,7 @@ def supervised(tmp_path):
     def start(command: str) -> subprocess.Popen:
         script = (
             "set -euo pipefail; pids=(); source scripts/supervise.sh; "
-            f"supervise probe {tmp_path}/probe.log sh -c {command!r}; "
+            f"supervise probe {tmp_path}/probe.log sh -c {shlex.quote(command)}; "
             "trap 'kill -TERM ${pids[@]}; wait' TERM; wait"
         )
         proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
