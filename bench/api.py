@@ -4,7 +4,9 @@ Builds its own PostgreSQL database (``shelfops_bench_api`` on the server of DATA
 unless --keep), fills it with INSERT ... SELECT generate_series (not the ORM), starts gunicorn on a free port and
 measures over HTTP:
 - p50/p99 latency of the first page and of a deep cursor page (90 % into the filtered rows), one client;
-- requests/s with 4 concurrent clients (alternating first and deep pages), and their p50/p99;
+- requests/s with 4 concurrent clients (alternating first and deep pages), and their p50/p99, twice: with
+  Python clients (threads with requests, as the issue measured) and with wrk (a C load generator, which leaves the
+  2 cores to the server; bench/wrk_api.lua checks every answer);
 - a full read of the retailer's transactions through pages of 1,000, through the export (NDJSON) and with
   PostgreSQL's own COPY of the same rows (the ceiling), in the same run, with the web workers' peak RSS.
 
@@ -12,6 +14,12 @@ Default: 200,000 transactions + 20,000 inventory levels (a quick run). ``--full`
 issue's size: 1,000,000 transactions + 100,000 levels. The JSON says which ran.
 
     .venv/bin/python bench/api.py [--full | --scale 0.2] [--requests 300] [--seconds 10] [--keep]
+        [--baseline-root /path/to/older/checkout]
+
+``--baseline-root`` measures the pages twice in the same run, on the same data: served by that checkout (e.g. a
+``git worktree`` of the commit before a change, run with this venv) and by this one, alternately (baseline,
+current, baseline, current), and reports current/baseline ratios. The older code only reads, so the database
+migrated and filled by this checkout serves both.
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,6 +47,7 @@ STORES, PRODUCTS = 50, 2000
 FULL_TRANSACTIONS, FULL_LEVELS = 1_000_000, 100_000
 SPAN_DAYS = 365
 PAGE_SIZE = 100
+WRK = "/usr/bin/wrk"
 
 
 def parse_args():
@@ -48,6 +59,8 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: cores)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--baseline-root", type=Path, help="another checkout to serve the same pages, for a ratio")
+    parser.add_argument("--rounds", type=int, default=2, help="alternations of baseline and current")
     args = parser.parse_args()
     if args.full:
         args.scale = 1.0
@@ -157,14 +170,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(env: dict, workers: int, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving the checkout at ``root`` (this venv's gunicorn; the checkout first on the path)."""
     import requests
 
     port = free_port()
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "shelfops.wsgi:application", "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=root, env={**env, "PYTHONPATH": str(root)},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -228,12 +242,13 @@ def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
         t.join()
     elapsed = time.monotonic() - started
     concurrent = [x for per in latencies for x in per]
-    return {
+    figures = {
         "first_page": percentiles(first),
         "deep_page": percentiles(deep),
         "deep_over_first_p50": round(statistics.median(deep) / statistics.median(first), 3),
         "deep_over_first_p99": round(percentiles(deep)["p99_ms"] / percentiles(first)["p99_ms"], 3),
         "concurrent": {
+            "client": "python threads (requests)",
             "clients": args.clients,
             "seconds": round(elapsed, 2),
             "requests": len(concurrent),
@@ -241,6 +256,77 @@ def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
             **percentiles(concurrent),
         },
     }
+    wrk = wrk_load(key, first_url, deep_url, args)
+    if wrk is not None:
+        figures["concurrent_wrk"] = wrk
+    return figures
+
+
+def wrk_load(key: str, first_url: str, deep_url: str, args) -> dict | None:
+    """The concurrent phase again with wrk (bench/wrk_api.lua): the same pages and clients, but the load generator
+    costs next to no CPU, so the figure is the server's (the Python clients take a large share of the 2 cores).
+    None when wrk is not installed (``make bench`` installs it)."""
+    if not Path(WRK).is_file():
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-api-wrk-") as tmp:
+        result = Path(tmp) / "result.txt"
+        first, deep = urlsplit(first_url), urlsplit(deep_url)
+        proc = subprocess.run(
+            [WRK, "-t", str(args.clients), "-c", str(args.clients), "-d", f"{max(1, round(args.seconds))}s",
+             "--timeout", "5s", "-s", str(ROOT / "bench" / "wrk_api.lua"), f"{first.scheme}://{first.netloc}/"],
+            env={"PATH": "/usr/bin:/bin", "WRK_API_TOKEN": key, "WRK_API_FIRST": f"{first.path}?{first.query}",
+                 "WRK_API_DEEP": f"{deep.path}?{deep.query}", "WRK_API_ROWS": str(PAGE_SIZE),
+                 "WRK_API_RESULT": str(result)},
+            capture_output=True, text=True,
+        )
+        if proc.returncode != 0 or not result.exists():
+            raise SystemExit(f"wrk failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        good = bad = 0
+        for line in result.read_text().splitlines():
+            parts = line.split()
+            if parts[0] == "summary":
+                duration_us, responses, connect, read, write, status, timeout, p50, p99, worst = map(int, parts[1:])
+            else:
+                good, bad = good + int(parts[2]), bad + int(parts[3])
+    # gunicorn's sync workers close the connection after each answer ("Connection: close", which wrk follows
+    # without counting an error), so any socket error here is a real failure, as is any answer that was not a
+    # full page.
+    if bad or connect or read or write or timeout or good != responses:
+        raise SystemExit(f"wrk: {bad} bad answers of {responses}; socket errors connect {connect}, read {read}, "
+                         f"write {write}, timeout {timeout}")
+    return {
+        "client": "wrk (bench/wrk_api.lua)",
+        "clients": args.clients,
+        "seconds": round(duration_us / 1e6, 2),
+        "requests": responses,
+        "requests_per_second": round(responses / (duration_us / 1e6), 1),
+        # wrk's own percentiles (they include its coordinated-omission correction, see bench/wrk_webhooks.lua).
+        "p50_ms": round(p50 / 1000, 2),
+        "p99_ms": round(p99 / 1000, 2),
+        "max_ms": round(worst / 1000, 2),
+    }
+
+
+def against_baseline(rounds: list[dict]) -> dict:
+    """Requests/s of the current checkout over the baseline's, per load generator, from all rounds (requests over
+    seconds, summed per server), with every round's figures."""
+    ratios = {}
+    for kind in ("concurrent", "concurrent_wrk"):
+        totals = {}
+        for server in ("baseline", "current"):
+            mine = [r[kind] for r in rounds if r["server"] == server and kind in r]
+            if mine:
+                totals[server] = sum(m["requests"] for m in mine) / sum(m["seconds"] for m in mine)
+        if len(totals) == 2:
+            ratios[kind] = {"baseline_requests_per_second": round(totals["baseline"], 1),
+                            "current_requests_per_second": round(totals["current"], 1),
+                            "current_over_baseline": round(totals["current"] / totals["baseline"], 2)}
+    return {"ratios": ratios, "rounds": [
+        {"server": r["server"], "root": r["root"], "first_page_p50_ms": r["first_page"]["p50_ms"],
+         **{kind: {k: r[kind][k] for k in ("requests_per_second", "p50_ms", "p99_ms")}
+            for kind in ("concurrent", "concurrent_wrk") if kind in r}}
+        for r in rounds
+    ]}
 
 
 def worker_pids(master_pid: int) -> list[int]:
@@ -375,14 +461,26 @@ def main() -> None:
         plan = explain(ids["store"], after, before, row)
         connections.close_all()
 
-        step("starting gunicorn")
-        proc, base = start_gunicorn(env, args.workers)
-        step("measuring")
-        first_url = f"{base}/api/v1/transactions/?{query}"
-        deep_url = f"{first_url}&cursor={cursor}"
-        figures = measure(base, ids["key"], first_url, deep_url, args)
-        step("bulk read: pages of 1,000, export, COPY")
-        figures["bulk_read"] = bulk_read(base, ids["key"], ids["retailer"], bench_url, proc.pid)
+        servers = [("current", ROOT)]
+        if args.baseline_root:
+            servers = [("baseline", args.baseline_root.resolve()), ("current", ROOT)] * args.rounds
+        rounds: list[dict] = []
+        for n, (name, root) in enumerate(servers):
+            step(f"starting gunicorn ({name}: {root})")
+            proc, base = start_gunicorn(env, args.workers, root)
+            step("measuring")
+            first_url = f"{base}/api/v1/transactions/?{query}"
+            deep_url = f"{first_url}&cursor={cursor}"
+            figures = measure(base, ids["key"], first_url, deep_url, args)
+            rounds.append({"server": name, "root": str(root), **figures})
+            if n == len(servers) - 1:  # the last server is this checkout's
+                step("bulk read: pages of 1,000, export, COPY")
+                figures["bulk_read"] = bulk_read(base, ids["key"], ids["retailer"], bench_url, proc.pid)
+            proc.terminate()
+            proc.wait(10)
+            proc = None
+        if args.baseline_root:
+            figures["against_baseline"] = against_baseline(rounds)
         result = {
             "ran": "full" if args.scale >= 1 else f"scale {args.scale}",
             "transactions": ids["transactions"],

@@ -1,5 +1,5 @@
-"""django-filter sets. Every choice of store/product is limited to the token's retailer, so another retailer's
-id is rejected exactly like an id that does not exist (400 naming the field), never revealed."""
+"""django-filter sets. Every store/product id is checked against the token's retailer, so another retailer's id
+is rejected exactly like an id that does not exist (400 naming the field), never revealed."""
 
 from datetime import UTC
 
@@ -7,21 +7,74 @@ import django_filters as df
 from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
+from django_filters.filters import QuerySetRequestMixin
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
 
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
-
-def _stores(request):
-    return Store.objects.filter(retailer=request.user.retailer) if request else Store.objects.none()
+MAX_ID = 2**63 - 1  # a bigint; a larger id would make the database fail instead of answer
 
 
-def _products(request):
-    return Product.objects.filter(retailer=request.user.retailer) if request else Product.objects.none()
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping the filterset on the view (``view.filterset``) for the ids it deferred
+    (``TenantIdFilter``)."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
+class TenantIdField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class TenantIdFilter(df.Filter):
+    """The id of one of the token's retailer's ``model`` rows (a store, a product).
+
+    Not looked up before the query, unlike django-filter's ModelChoiceFilter: the list is already filtered by the
+    retailer and this id, so a page with rows proves the id is the retailer's, and the look-up would be one more
+    query on every request of the API's busiest path. Only when the rows come back empty does
+    ``StrictFilterSet.check_tenant_ids`` look it up, to tell "none yet" from "not yours" (a 400, the same as for an
+    id that does not exist)."""
+
+    field_class = TenantIdField
+
+    def __init__(self, *, model, **kwargs):
+        super().__init__(**kwargs)
+        self.tenant_model = model
 
 
 class StrictFilterSet(df.FilterSet):
     """A parameter given with an empty value is an error, not "no filter": ``?store=`` most likely means a
     client bug, and silently returning every row would hide it."""
+
+    NOT_YOURS = "Select a valid choice. That choice is not one of the available choices."
+
+    def get_form_class(self):
+        # django-filter builds a new form class, and a form field per filter, for every request. Once per filterset
+        # class is enough unless a filter's choices depend on the request (a ModelChoiceFilter's retailer queryset).
+        cls = type(self)
+        if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            return super().get_form_class()
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+    def check_tenant_ids(self):
+        """400 naming each ``TenantIdFilter`` parameter whose id is not one of the retailer's rows."""
+        if not self.form.is_bound or self.form.errors:
+            return
+        errors = {}
+        for name, filter_ in self.filters.items():
+            value = self.form.cleaned_data.get(name)
+            if isinstance(filter_, TenantIdFilter) and value is not None:
+                retailer = self.request.user.retailer
+                if not filter_.tenant_model.objects.filter(retailer=retailer, pk=value).exists():
+                    errors[name] = [self.NOT_YOURS]
+        if errors:
+            raise exceptions.ValidationError(errors)
 
     def is_valid(self):
         valid = super().is_valid()
@@ -100,8 +153,8 @@ class ProductFilter(StrictFilterSet):
 
 
 class InventoryLevelFilter(StrictFilterSet):
-    store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
-    product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
+    store = TenantIdFilter(model=Store, help_text="Store id.")
+    product = TenantIdFilter(model=Product, help_text="Product id.")
     source = df.CharFilter(help_text="Provider key, as in the connection's `provider`.")
     as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte", help_text="as_of at or after.")
     as_of_before = UtcDateTimeFilter(field_name="as_of", lookup_expr="lt", help_text="as_of before.")
@@ -113,8 +166,8 @@ class InventoryLevelFilter(StrictFilterSet):
 
 
 class TransactionFilter(StrictFilterSet):
-    store = df.ModelChoiceFilter(queryset=_stores, help_text="Store id.")
-    product = df.ModelChoiceFilter(queryset=_products, help_text="Product id.")
+    store = TenantIdFilter(model=Store, help_text="Store id.")
+    product = TenantIdFilter(model=Product, help_text="Product id.")
     sku = df.CharFilter(help_text="Exact SKU as sold.")
     source = df.CharFilter(help_text="Provider key, as in the connection's `provider`.")
     state = df.ChoiceFilter(choices=Transaction.State.choices)

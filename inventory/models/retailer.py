@@ -1,8 +1,9 @@
+import functools
 import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 
@@ -77,12 +78,19 @@ class ApiToken(models.Model):
 
     @classmethod
     def authenticate(cls, key: str) -> "ApiToken | None":
-        return (
-            cls.objects.active()
-            .select_related("retailer")
-            .filter(key_hash=cls.hash_key(key), retailer__is_active=True)
-            .first()
-        )
+        """The active token of an active retailer with this key, its retailer attached; checked in the database
+        on every request, so a revocation or a deactivated retailer takes effect at once.
+
+        One raw statement (``Manager.raw``, which still converts the token's columns as the ORM does): building
+        the equivalent ``select_related`` query cost about three times the query itself on every API request."""
+        for token in cls.objects.raw(_token_lookup_sql(), [cls.hash_key(key)]):
+            # Only the columns a request uses; the rest of the retailer loads on access, like a deferred field.
+            token.retailer = Retailer.from_db(
+                token._state.db, ["id", "name", "slug", "is_active"],
+                [token.retailer_id, token.retailer_name, token.retailer_slug, True],
+            )
+            return token
+        return None
 
     @property
     def is_active(self) -> bool:
@@ -91,3 +99,14 @@ class ApiToken(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+@functools.cache
+def _token_lookup_sql() -> str:
+    q = connection.ops.quote_name
+    token, retailer = q(ApiToken._meta.db_table), q(Retailer._meta.db_table)
+    return (
+        f"SELECT t.*, r.{q('name')} AS retailer_name, r.{q('slug')} AS retailer_slug "
+        f"FROM {token} t JOIN {retailer} r ON r.{q('id')} = t.{q('retailer_id')} "
+        f"WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL AND r.{q('is_active')}"
+    )

@@ -83,6 +83,23 @@ def test_a_revoked_token_stops_working_at_once(acme):
     assert client.get("/api/v1/stores/").status_code == 401
 
 
+def test_a_deactivated_retailers_tokens_stop_working_at_once(acme):
+    client = token_client(acme.retailer)
+    assert client.get("/api/v1/stores/").status_code == 200
+    acme.retailer.is_active = False
+    acme.retailer.save(update_fields=["is_active"])
+    assert client.get("/api/v1/stores/").status_code == 401
+
+
+def test_the_token_resolves_to_its_retailer(acme, rival):
+    token, key = ApiToken.issue(rival.retailer, "lookup")
+    found = ApiToken.authenticate(key)
+    assert (found.pk, found.retailer.pk, found.retailer.name, found.retailer.slug) == (
+        token.pk, rival.retailer.pk, rival.retailer.name, rival.retailer.slug)
+    assert found.retailer.created_at == rival.retailer.created_at  # not selected, loaded on access
+    assert ApiToken.authenticate(key + "x") is None
+
+
 def test_using_a_token_records_last_used(acme):
     client = token_client(acme.retailer)
     assert ApiToken.objects.get(pk=client.token.pk).last_used_at is None

@@ -140,3 +140,19 @@ def test_a_location_cannot_be_pointed_at_another_retailers_store(acme, rival, ac
     theirs = rival.store_mappings[-1]
     answer = acme_client.patch(f"/api/v1/store-mappings/{theirs.pk}/", {"store": acme.stores[0].pk}, format="json")
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("endpoint,param,attr", FILTERS_BY_ID)
+def test_id_filters_hold_when_tenants_take_turns(endpoint, param, attr, acme, rival):
+    """Filter forms are built once per filterset class where they can be (filters.StrictFilterSet.get_form_class):
+    a form whose choices came from the first tenant's request must never judge the next tenant's ids."""
+    from .conftest import token_client
+
+    clients = {"acme": token_client(acme.retailer, staff=True),
+               "rival": token_client(rival.retailer, staff=True)}
+    for turn in ("rival", "acme", "rival", "acme"):
+        own, other = (rival, acme) if turn == "rival" else (acme, rival)
+        mine = clients[turn].get(f"/api/v1/{endpoint}/?{param}={sorted(ids_of(own, attr))[0]}")
+        assert mine.status_code == 200 and mine.json()["results"], (turn, mine.content)
+        theirs = clients[turn].get(f"/api/v1/{endpoint}/?{param}={sorted(ids_of(other, attr))[0]}")
+        assert theirs.status_code == 400, (turn, theirs.content)

@@ -48,3 +48,21 @@ def test_connections_never_refreshed_derive_health_per_page_not_per_row(acme, ac
     small_q, _ = count_queries(acme_staff_client, "/api/v1/connections/?page_size=1")
     big_q, big_n = count_queries(acme_staff_client, "/api/v1/connections/?page_size=1000")
     assert big_n == 2 and big_q == small_q
+
+
+@pytest.mark.parametrize("endpoint,param,attr", [("transactions", "store", "stores"),
+                                                 ("inventory-levels", "product", "products")])
+def test_a_page_filtered_by_id_costs_the_token_and_the_page_only(endpoint, param, attr, acme, acme_client):
+    """The store/product id is checked against the retailer only when the page is empty (filters.TenantIdFilter):
+    rows filtered by the retailer and the id already prove it is the retailer's."""
+    from inventory.models import Store
+
+    own = getattr(acme, attr)[0].pk
+    queries, rows = count_queries(acme_client, f"/api/v1/{endpoint}/?{param}={own}")
+    assert rows and queries == 2  # the token, the page
+
+    empty = Store.objects.create(retailer=acme.retailer, name="no sales yet", code="EMPTY")
+    with CaptureQueriesContext(connection) as ctx:
+        answer = acme_client.get(f"/api/v1/transactions/?store={empty.pk}")
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    assert len(ctx.captured_queries) == 3  # the token, the page, the id's check

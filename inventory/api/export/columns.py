@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Expression, F, Func, TextField, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 from rest_framework import relations, serializers
 from rest_framework.settings import api_settings
 
@@ -147,16 +149,29 @@ class JsonRow(Expression):
         return "(" + " || ".join(pieces) + ")", params
 
 
-_compiled: dict[type, JsonRow | None] = {}
+_compiled: dict[type, Expression | None] = {}
 
 
-def json_row(serializer) -> JsonRow | None:
-    """The serializer's rows as one SQL expression, or None where the database cannot render them exactly.
-    Compiled once per serializer class (the expression is copied whenever a query resolves it)."""
+def json_row(serializer) -> Expression | None:
+    """The serializer's rows as one SQL expression over its model's table, or None where the database cannot
+    render them exactly. Compiled to SQL once per serializer class: a query resolving the ``JsonRow`` tree (about
+    60 expressions) copies it whole, which cost a list page more than its own filters."""
     if connection.vendor != "postgresql":
         return None
     cls = type(serializer)
     if cls not in _compiled:
         columns = sql_columns(serializer, JSON)
-        _compiled[cls] = JsonRow(columns) if columns is not None else None
+        _compiled[cls] = _compile(JsonRow(columns), serializer.Meta.model) if columns is not None else None
     return _compiled[cls]
+
+
+def _compile(expression: Expression, model) -> Expression:
+    """The expression as SQL over the model's own table when it reads only that table (its columns are qualified
+    with the table's name, which is how Django names the base table in every query of the model). A field read
+    through a foreign key needs the join the query sets up when it resolves the expression: kept as it is."""
+    query = Query(model)
+    resolved = expression.resolve_expression(query)
+    if len(query.alias_map) > 1:
+        return expression
+    sql, params = resolved.as_sql(query.get_compiler(connection=connection), connection)
+    return RawSQL(sql, params, output_field=TextField())

@@ -127,6 +127,7 @@ class ExportMixin:
         # In no particular order: a sort (or an index walk) would cost the database more than the whole read.
         queryset = self.filter_queryset(self.get_queryset()).filter(**{f"{CHANGES_FIELD}__lt": horizon})
         queryset = queryset.order_by()
+        self.check_filter_ids()  # before the stream starts: afterwards there is no status code left to answer
         serializer = self.get_serializer_class()(context=self.get_serializer_context())
         resume = self._resume_url(request, horizon)
         slot = ExportSlot(request.auth)

@@ -38,9 +38,17 @@ class RetailerScopedMixin:
         serializer_class = self.get_serializer_class()
         return json_row(serializer_class(context=self.get_serializer_context()))
 
+    def check_filter_ids(self):
+        """The store/product ids the filterset deferred (filters.TenantIdFilter): a 400 if not the retailer's."""
+        filterset = getattr(self, "filterset", None)
+        if filterset is not None and hasattr(filterset, "check_tenant_ids"):
+            filterset.check_tenant_ids()
+
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        if not page:  # rows prove the filter's ids are the retailer's; no rows may mean an id that is not
+            self.check_filter_ids()
         if self.paginator.rendered:
             return self.paginator.get_rendered_response(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
