@@ -15,8 +15,7 @@ import json
 from datetime import UTC, datetime
 
 import orjson
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
@@ -24,6 +23,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from .export.columns import IsoUtc
 from .horizon import changes_horizon
 
 DEFAULT_PAGE_SIZE = 100
@@ -127,10 +127,10 @@ class KeysetPagination(BasePagination):
         rendered = view.rendered_rows() if hasattr(view, "rendered_rows") else None
         if rendered is not None:
             # (JSON text, key, id) per row, rendered by the database (see export/columns.py): the page is spliced
-            # from them without model instances or a serializer. A time key comes as PostgreSQL's text of it (the
-            # connection's zone is UTC), and only the last row's is parsed, for the cursor: loading every row's
-            # key as a datetime cost more than the rest of the row.
-            key = field if field == "id" else Cast(field, TextField())
+            # from them without model instances or a serializer. A time key comes as ISO 8601 text (formatted by
+            # the database, whatever its DateStyle), and only the last row's is parsed, for the cursor: loading
+            # every row's key as a datetime cost more than the rest of the row.
+            key = field if field == "id" else IsoUtc(field)
             rows = list(queryset.values_list(rendered, key, "id")[: size + 1])
             last = lambda page: (page[-1][1] if field == "id" else datetime.fromisoformat(page[-1][1]),  # noqa: E731
                                  page[-1][2])
