@@ -235,12 +235,12 @@ def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
             n += 1
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()  # this process = the client threads
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
+    elapsed, client_cpu = time.monotonic() - started, time.process_time() - cpu_started
     concurrent = [x for per in latencies for x in per]
     figures = {
         "first_page": percentiles(first),
@@ -253,6 +253,8 @@ def measure(base: str, key: str, first_url: str, deep_url: str, args) -> dict:
             "seconds": round(elapsed, 2),
             "requests": len(concurrent),
             "requests_per_second": round(len(concurrent) / elapsed, 1),
+            # CPU the Python clients themselves used per request, on the same cores as the server.
+            "client_cpu_ms_per_request": round(client_cpu / len(concurrent) * 1000, 2),
             **percentiles(concurrent),
         },
     }
