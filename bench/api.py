@@ -325,7 +325,8 @@ def against_baseline(rounds: list[dict]) -> dict:
                             "current_over_baseline": round(totals["current"] / totals["baseline"], 2)}
     return {"ratios": ratios, "rounds": [
         {"server": r["server"], "root": r["root"], "first_page_p50_ms": r["first_page"]["p50_ms"],
-         **{kind: {k: r[kind][k] for k in ("requests_per_second", "p50_ms", "p99_ms")}
+         **{kind: {k: r[kind][k] for k in ("requests_per_second", "p50_ms", "p99_ms", "client_cpu_ms_per_request")
+                   if k in r[kind]}
             for kind in ("concurrent", "concurrent_wrk") if kind in r}}
         for r in rounds
     ]}
