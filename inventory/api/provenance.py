@@ -9,8 +9,10 @@ from rest_framework import serializers
 
 from inventory.matching.provenance import awaiting_mappings, known_mappings
 
+from .fastread import FastReadMixin
 
-class KnownInSerializer(serializers.Serializer):
+
+class KnownInSerializer(FastReadMixin, serializers.Serializer):
     provider = serializers.CharField()
     external_account_id = serializers.CharField()
     external_id = serializers.CharField()
@@ -21,7 +23,7 @@ class KnownInSerializer(serializers.Serializer):
     deleted_at_source = serializers.BooleanField()
 
 
-class AwaitingMatchSerializer(serializers.Serializer):
+class AwaitingMatchSerializer(FastReadMixin, serializers.Serializer):
     provider = serializers.CharField()
     external_account_id = serializers.CharField()
     external_id = serializers.CharField()
@@ -33,8 +35,10 @@ class AwaitingMatchSerializer(serializers.Serializer):
 
 
 def with_provenance(queryset, target: str):
-    """``queryset`` of products or stores with their mappings and ``awaiting`` records prefetched."""
+    """``queryset`` of products or stores with their ``known`` mappings and ``awaiting`` records prefetched. Both
+    into lists (``to_attr``): prefetching into the related manager makes Django build a queryset per row, which
+    cost more than the rest of a 100-product page."""
     return queryset.prefetch_related(
-        Prefetch("mappings", queryset=known_mappings(target)),
+        Prefetch("mappings", queryset=known_mappings(target), to_attr="known_prefetched"),
         Prefetch("suggested_mappings", queryset=awaiting_mappings(target), to_attr="awaiting_prefetched"),
     )

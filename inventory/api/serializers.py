@@ -1,81 +1,21 @@
 """Read shapes of the synced data. Related rows are referenced by id (no nested objects), so a list page is one
 query; the mapping serializer is the only writable one (its ``product``)."""
 
-from decimal import Decimal
-from operator import attrgetter
-
-from django.utils import timezone
-from rest_framework import relations, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from inventory.models import InventoryLevel, Product, ProductMapping, Store, StoreMapping, Transaction
 
+from .fastread import FastReadMixin
 from .provenance import AwaitingMatchSerializer, KnownInSerializer
 
 
-def _datetime_formatter(field):
-    zone = timezone.get_current_timezone()
-
-    def format_datetime(value):
-        if value is None:
-            return None
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return format_datetime
-
-
-def _decimal_formatter(field):
-    as_string = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-
-    def format_decimal(value):
-        if value is None:
-            return None
-        quantized = field.quantize(value if isinstance(value, Decimal) else Decimal(str(value).strip()))
-        return f"{quantized:f}" if as_string else quantized
-
-    return format_decimal
-
-
-class FastReadSerializer(serializers.ModelSerializer):
-    """Read-only rows rendered through a plan compiled once per list (attribute getter + formatter per field)
-    instead of DRF's generic per-field machinery, which was half the time of a 100-row page. The output is
-    identical to DRF's (asserted in tests/api/test_api_serializers.py); the declared fields still drive the
-    OpenAPI schema."""
-
-    def _plan(self):
-        plan = getattr(self, "_compiled_plan", None)
-        if plan is None:
-            plan = []
-            for name, field in self.fields.items():
-                if field.write_only:
-                    continue
-                if isinstance(field, relations.PrimaryKeyRelatedField):
-                    getter, fmt = attrgetter(f"{field.source}_id"), None
-                elif isinstance(field, serializers.DateTimeField):
-                    getter, fmt = attrgetter(field.source), _datetime_formatter(field)
-                elif isinstance(field, serializers.DecimalField) and not field.localize and not field.normalize_output:
-                    # DRF's own quantize (max_digits context, rounding), minus the per-call setting look-ups.
-                    getter, fmt = attrgetter(field.source), _decimal_formatter(field)
-                elif isinstance(field, (serializers.CharField, serializers.IntegerField, serializers.BooleanField,
-                                        serializers.ChoiceField)):
-                    getter, fmt = attrgetter(field.source), None
-                else:
-                    getter, fmt = field.get_attribute, field.to_representation
-                plan.append((name, getter, fmt))
-            self._compiled_plan = plan
-        return plan
-
-    def to_representation(self, instance):
-        row = {}
-        for name, getter, fmt in self._plan():
-            value = getter(instance)
-            row[name] = fmt(value) if fmt is not None else value
-        return row
+class FastReadSerializer(FastReadMixin, serializers.ModelSerializer):
+    """Read-only model rows through ``FastReadMixin``'s compiled plan; the declared fields still drive the OpenAPI
+    schema."""
 
 
 class StoreSerializer(FastReadSerializer):
-    known_in = KnownInSerializer(source="mappings", many=True, read_only=True,
+    known_in = KnownInSerializer(source="known", many=True, read_only=True,
                                  help_text="The systems this store is known in, and why it was matched.")
     awaiting_match = AwaitingMatchSerializer(
         source="awaiting", many=True, read_only=True,
@@ -88,7 +28,7 @@ class StoreSerializer(FastReadSerializer):
 
 
 class ProductSerializer(FastReadSerializer):
-    known_in = KnownInSerializer(source="mappings", many=True, read_only=True,
+    known_in = KnownInSerializer(source="known", many=True, read_only=True,
                                  help_text="The systems this product is known in, and why it was matched.")
     awaiting_match = AwaitingMatchSerializer(
         source="awaiting", many=True, read_only=True,

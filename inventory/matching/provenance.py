@@ -40,6 +40,15 @@ def awaiting_mappings(target: str):
     )
 
 
+def known_for(obj) -> list:
+    """The mappings the object is known by: the prefetched list when there is one (API pages), else one query."""
+    prefetched = obj.__dict__.get("known_prefetched")
+    if prefetched is not None:
+        return prefetched
+    target = "product" if obj._meta.model_name == "product" else "store"
+    return list(known_mappings(target).filter(**{target: obj}))
+
+
 def awaiting_for(obj) -> list:
     """The prefetched list when there is one (API pages), else one query."""
     prefetched = obj.__dict__.get("awaiting_prefetched")

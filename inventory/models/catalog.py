@@ -43,6 +43,13 @@ class Store(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def known(self) -> list:
+        """This store's mappings: the locations of each system it is known as (inventory.matching)."""
+        from inventory.matching.provenance import known_for
+
+        return known_for(self)
+
+    @property
     def awaiting(self) -> list:
         """Records of other systems suggested as this store, waiting for a person (inventory.matching)."""
         from inventory.matching.provenance import awaiting_for
@@ -84,6 +91,13 @@ class Product(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "sku_key", "barcode_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def known(self) -> list:
+        """This product's mappings: the items of each system it is known as (inventory.matching)."""
+        from inventory.matching.provenance import known_for
+
+        return known_for(self)
 
     @property
     def awaiting(self) -> list:

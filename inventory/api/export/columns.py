@@ -1,7 +1,7 @@
 """A resource's rows rendered by the database, compiled from its serializer so that export and pages cannot drift.
 
 On PostgreSQL each serializer field becomes a SQL expression that formats the value exactly as
-``serializers.FastReadSerializer`` does (ISO 8601 UTC with ``Z``, decimals as fixed-point strings, ids, booleans),
+``fastread.FastReadMixin`` does (ISO 8601 UTC with ``Z``, decimals as fixed-point strings, ids, booleans),
 and ``JsonRow`` concatenates them into the row's JSON text. The export streams those rows with ``COPY ... TO
 STDOUT``, and list pages splice them into the page as they are: no model instance, no serializer and no JSON
 encoding per row in Python. A field without an exact SQL equivalent makes ``sql_columns`` return None, and both
