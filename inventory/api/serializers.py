@@ -1,5 +1,6 @@
-"""Read shapes of the synced data. Related rows are referenced by id (no nested objects), so a list page is one
-query; the mapping serializer is the only writable one (its ``product``)."""
+"""Read shapes of the synced data. Related rows are referenced by id; products and stores also nest where they come
+from (``known_in``, ``awaiting_match``), prefetched once per page. The mapping serializer is the only writable one
+(its ``product``)."""
 
 from rest_framework import serializers
 
