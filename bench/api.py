@@ -41,13 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _benchdb import database_urls, recreate_database  # noqa: E402  (bench/ is the script's own folder)
+from _webhooks_wrk import WRK  # noqa: E402
+from _webhooks_wrk import available as wrk_available  # noqa: E402
 
 BENCH_DB = "shelfops_bench_api"
 STORES, PRODUCTS = 50, 2000
 FULL_TRANSACTIONS, FULL_LEVELS = 1_000_000, 100_000
 SPAN_DAYS = 365
 PAGE_SIZE = 100
-WRK = "/usr/bin/wrk"
 
 
 def parse_args():
@@ -268,7 +269,7 @@ def wrk_load(key: str, first_url: str, deep_url: str, args) -> dict | None:
     """The concurrent phase again with wrk (bench/wrk_api.lua): the same pages and clients, but the load generator
     costs next to no CPU, so the figure is the server's (the Python clients take a large share of the 2 cores).
     None when wrk is not installed (``make bench`` installs it)."""
-    if not Path(WRK).is_file():
+    if not wrk_available():
         return None
     with tempfile.TemporaryDirectory(prefix="bench-api-wrk-") as tmp:
         result = Path(tmp) / "result.txt"
